@@ -1,0 +1,310 @@
+"""The `outage-bot` command: one click group, a thin skin over the runner."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot.config import check_templates, load, policy_path
+from bot.errors import ConfigError, MissingCredential, NotMine, OutageBotError, UserError
+from bot.executor import channel_of
+from bot.policy import Policy
+from bot.ports import Forge, Notifier
+
+
+def _parse_time(value: str | None, option: str) -> datetime:
+    if not value:
+        return datetime.now(timezone.utc)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO-8601 time (e.g. 2026-11-09T12:00-05:00)", param_hint=option) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Expected failures become one clean message and their exit code; crashes keep their traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except NotMine as exc:
+            click.echo(f"outage-bot: {exc}")
+            sys.exit(0)
+        except OutageBotError as exc:
+            click.echo(f"outage-bot: {exc}" if not isinstance(exc, ConfigError) else str(exc), err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper
+
+
+def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
+                        help="Policy file (default: $OUTAGE_BOT_CONFIG, .outage-bot.yml, or the bundled default).")(func)
+
+
+def forge_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--forge", type=click.Choice(["github", "gitlab", "local"]), default=None,
+                        help="Which forge (default: detected from GITHUB_ACTIONS / GITLAB_CI).")(func)
+    func = click.option("--db", default="outage-bot.sqlite", show_default=True, help="The local forge's sqlite file (--forge local).")(func)
+    func = click.option("--dry-run", is_flag=True, help="Print the plan (every action, its target and key); write nothing.")(func)
+    return func
+
+
+def _forge_name(forge: str | None, environ: Mapping[str, str]) -> str:
+    if forge:
+        return forge
+    if environ.get("GITHUB_ACTIONS") == "true":
+        return "github"
+    if environ.get("GITLAB_CI") == "true":
+        return "gitlab"
+    raise UserError("no forge: not in GitHub Actions (GITHUB_ACTIONS) or GitLab CI (GITLAB_CI); use --forge github|gitlab|local")
+
+
+class Context:
+    """What every command that touches a forge needs, built from the environment."""
+
+    def __init__(self, config: str | None, forge: str | None, db: str, dry_run: bool, now: datetime) -> None:
+        self.environ = dict(os.environ)
+        self.path = policy_path(config, self.environ)
+        self.policy, self.renderer = load(self.path)
+        self.forge_name = _forge_name(forge, self.environ)
+        self.dry_run = dry_run
+        self.now = now
+        self.db = db
+        self.forge: Forge = self._forge()
+        self.notifiers: dict[str, Notifier] = self._notifiers()
+
+    def _forge(self) -> Forge:
+        if self.forge_name == "local":
+            from bot.adapters.local import LocalForge
+
+            return LocalForge(self.db, clock=lambda: self.now)
+        if self.forge_name == "github":
+            from bot.adapters.github import forge_from_env
+        else:
+            from bot.adapters.gitlab import forge_from_env  # type: ignore[no-redef]
+        return forge_from_env(self.environ)
+
+    def _notifiers(self) -> dict[str, Notifier]:
+        channels = {cid: channel_of(self.policy, cid) for cid in self.policy.channels}
+        if self.forge_name == "local" and not (self.environ.get("SLACK_BOT_TOKEN") or self.environ.get("SLACK_WEBHOOK_URL")):
+            from bot.adapters.local import LocalChat
+
+            chat = LocalChat(self.db, clock=lambda: self.now)
+            return {cid: chat for cid in channels}
+        from bot.adapters.chat import notifiers_from_env
+
+        found = notifiers_from_env(self.environ, channels)
+        missing = [cid for cid, ch in channels.items() if ch.slack and cid not in found]
+        if missing and not self.dry_run:
+            click.echo(f"outage-bot: no Slack credential (SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL): channels {', '.join(missing)} are not told", err=True)
+        return found
+
+    def runner(self) -> Any:
+        from bot.runner import Runner
+
+        return Runner(self.forge, self.notifiers, self.policy, self.renderer, now=self.now, dry_run=self.dry_run,
+                      log=lambda line: click.echo(f"  {line}"))
+
+
+def _finish(report: Any, dry_run: bool) -> None:
+    for line in report.lines:
+        click.echo(line)
+    if report.failures:
+        for failure in report.failures:
+            click.echo(f"outage-bot: {failure}", err=True)
+        click.echo("outage-bot: what failed stays recorded and the next run retries it", err=True)
+        sys.exit(2)
+    if dry_run:
+        click.echo("(dry run: nothing was written)")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="outage-bot")
+def cli() -> None:
+    """outage-bot: turns severity labels on issues into an escalation process.
+
+    Example: outage-bot demo
+    """
+
+
+@cli.command()
+@config_option
+@click.option("--keep", type=click.Path(dir_okay=False), default=None, help="Keep the sandbox's sqlite file here.")
+@_errors
+def demo(config: str | None, keep: str | None) -> None:
+    """The whole life of a critical incident on the embedded local forge, under a simulated clock.
+
+    No credentials, no network. Prints a timeline.
+
+    Example: outage-bot demo
+    """
+    from bot.demo import run_demo
+
+    path = policy_path(config, {k: v for k, v in os.environ.items() if k == "OUTAGE_BOT_CONFIG"}, cwd=Path("/nonexistent"))
+    run_demo(path, keep=keep, echo=click.echo)
+
+
+@cli.command()
+@config_option
+@_errors
+def validate(config: str | None) -> None:
+    """Check the policy and every template it names; one FILE:LINE:COL line per problem.
+
+    Example: outage-bot validate --config .outage-bot.yml
+    """
+    path = policy_path(config, os.environ)
+    policy, renderer = load(path)
+    problems = check_templates(policy, renderer)
+    if problems:
+        raise ConfigError(problems)
+    click.echo(f"{path}: valid ({len(policy.severities)} severities, {len(policy.people)} people, {len(policy.channels)} channels)")
+
+
+@cli.command()
+@config_option
+@forge_options
+@click.option("--event", "event_path", type=click.Path(dir_okay=False), default=None,
+              help="The event payload (default: the one the CI provides).")
+@click.option("--now", default=None, help="Replace the clock (ISO-8601).")
+@_errors
+def handle(config: str | None, forge: str | None, db: str, dry_run: bool, event_path: str | None, now: str | None) -> None:
+    """React to one forge event: an issue labeled, unlabeled, opened, closed, reopened or
+    assigned; a comment; a reaction. A scheduled or manual pipeline runs a tick instead.
+
+    Example: outage-bot handle --event "$GITHUB_EVENT_PATH"
+    """
+    ctx = Context(config, forge, db, dry_run, _parse_time(now, "--now"))
+    event = _read_event(ctx, event_path)
+    if event is None:
+        report = ctx.runner().tick()
+    else:
+        click.echo(f"event: {event.kind.value} on #{event.issue.number} by {event.actor}")
+        report = ctx.runner().handle(event)
+    _finish(report, dry_run)
+
+
+def _read_event(ctx: Context, event_path: str | None) -> Any:
+    if ctx.forge_name == "local":
+        if not event_path:
+            raise UserError("--forge local needs --event FILE (a JSON action; see `outage-bot handle --help`)")
+        from bot.adapters.local_events import read_event
+
+        return read_event(ctx.forge, event_path)  # type: ignore[arg-type]
+    if ctx.forge_name == "github":
+        from bot.adapters.github import read_trigger
+    else:
+        from bot.adapters.gitlab import read_trigger  # type: ignore[no-redef]
+    return read_trigger(ctx.environ, ctx.forge, event_path)
+
+
+@cli.command()
+@config_option
+@forge_options
+@click.option("--event", "event_path", type=click.Path(dir_okay=False), default=None, help="The event payload.")
+@click.option("--now", default=None, help="Replace the clock (ISO-8601).")
+@click.pass_context
+def plan(click_ctx: click.Context, **kwargs: Any) -> None:
+    """Print what `handle` would do for an event, writing nothing (same as `handle --dry-run`).
+
+    Example: outage-bot plan --forge local --event label.json
+    """
+    kwargs["dry_run"] = True
+    click_ctx.invoke(handle, **kwargs)
+
+
+@cli.command()
+@config_option
+@forge_options
+@click.option("--now", default=None, help="Replace the clock (ISO-8601), for tests and back-fills.")
+@_errors
+def tick(config: str | None, forge: str | None, db: str, dry_run: bool, now: str | None) -> None:
+    """The scheduled run: reminders, escalations, deadline breaches and on-call handoff
+    notices for every active incident; declares labeled issues whose event was lost.
+
+    Example: outage-bot tick --now 2026-11-10T09:00-05:00
+    """
+    ctx = Context(config, forge, db, dry_run, _parse_time(now, "--now"))
+    _finish(ctx.runner().tick(), dry_run)
+
+
+@cli.command()
+@config_option
+@forge_options
+@click.option("--severity", required=True, help="A severity name from the policy (e.g. critical).")
+@click.option("--title", required=True, help="What is broken, in a few words.")
+@click.option("--kind", default=None, help="A kind from the policy (e.g. outage, security, upstream).")
+@click.option("--body-file", type=click.Path(exists=True, dir_okay=False), default=None, help="The issue body (Markdown).")
+@click.option("--now", default=None, help="Replace the clock (ISO-8601).")
+@_errors
+def declare(config: str | None, forge: str | None, db: str, dry_run: bool, severity: str, title: str,
+            kind: str | None, body_file: str | None, now: str | None) -> None:
+    """Declare an incident by hand (an outage noticed before any label exists): opens an issue
+    with the severity's label and handles it.
+
+    Example: outage-bot declare --severity critical --title "pipx install fails" --kind outage
+    """
+    from bot.events import Event, EventKind
+
+    ctx = Context(config, forge, db, dry_run, _parse_time(now, "--now"))
+    policy: Policy = ctx.policy
+    if severity not in policy.severities:
+        raise UserError(f"--severity: unknown severity {severity!r} (expected: one of {', '.join(policy.severities)})")
+    if kind is not None and kind not in policy.kinds:
+        raise UserError(f"--kind: unknown kind {kind!r} (expected: one of {', '.join(policy.kinds) or 'none defined'})")
+    labels = [policy.severities[severity].labels[0]] + ([policy.kinds[kind].labels[0]] if kind else [])
+    body = Path(body_file).read_text(encoding="utf-8") if body_file else ""
+    if dry_run:
+        click.echo(f"would open an issue {title!r} with labels {labels} and declare a {severity} incident on it")
+        return
+    issue = ctx.forge.create_issue(title=title, body=body, labels=labels)
+    click.echo(f"opened #{issue.number}: {issue.url}")
+    event = Event(kind=EventKind.LABELED, issue=issue, actor="outage-bot", at=ctx.now, labels_added=tuple(labels))
+    _finish(ctx.runner().handle(event), dry_run)
+
+
+@cli.command()
+@config_option
+@click.argument("what", type=click.Choice(["now", "schedule", "ics"]), default="now")
+@click.option("--at", default=None, help="The moment (ISO-8601; default: now).")
+@click.option("--weeks", default=8, show_default=True, help="How far ahead `schedule` and `ics` go.")
+@click.option("--json", "as_json", is_flag=True, help="`now` as {\"primary\", \"secondary\", \"until\"}.")
+@_errors
+def oncall(config: str | None, what: str, at: str | None, weeks: int, as_json: bool) -> None:
+    """Who is primary and secondary, the schedule ahead, or an iCalendar feed of it.
+
+    Example: outage-bot oncall now --at 2026-11-09T12:00-05:00 --json
+    """
+    from bot import oncall as rota
+    from bot import oncall_view as view
+
+    policy, _ = load(policy_path(config, os.environ))
+    if policy.oncall is None:
+        raise UserError(f"{policy.source}: the policy has no `oncall:` section")
+    moment = _parse_time(at, "--at")
+    if what == "now":
+        shift = rota.on_call(policy.oncall, policy.tz, moment)
+        click.echo(json.dumps(view.now_json(shift)) if as_json else view.now_text(shift, policy.people, policy.tz))
+    elif what == "schedule":
+        shifts = rota.shifts_between(policy.oncall, policy.tz, moment, moment + timedelta(weeks=weeks))
+        click.echo(view.schedule_table(shifts, policy.tz, policy.people))
+    else:
+        sys.stdout.buffer.write(view.to_ics(policy.oncall, policy.tz, moment, moment + timedelta(weeks=weeks), policy.people, "On call"))
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""Finding and loading the policy and its templates (the shell side of bot.policy_file)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from bot.errors import ConfigError, Problem
+from bot.policy import Policy
+from bot.policy_file import load_policy
+from bot.render import Renderer
+from bot.resources import default_policy_path
+
+
+def policy_path(config: str | None, environ: Mapping[str, str], cwd: Path | None = None) -> Path:
+    """--config, else OUTAGE_BOT_CONFIG, else .outage-bot.yml at the repository root, else the default."""
+    if config:
+        return Path(config)
+    if environ.get("OUTAGE_BOT_CONFIG"):
+        return Path(environ["OUTAGE_BOT_CONFIG"])
+    root = Path(environ.get("GITHUB_WORKSPACE") or environ.get("CI_PROJECT_DIR") or (cwd or Path.cwd()))
+    for name in (".outage-bot.yml", ".outage-bot.yaml"):
+        if (root / name).is_file():
+            return root / name
+    return default_policy_path()
+
+
+def user_templates(policy: Policy, path: Path) -> Path | None:
+    if not policy.templates:
+        return None
+    folder = (path.parent / policy.templates).resolve()
+    return folder
+
+
+def load(path: Path) -> tuple[Policy, Renderer]:
+    """The policy and a renderer for its templates; ConfigError lists every problem."""
+    # A first pass without the template check learns the template folder; the second checks names.
+    from bot.policy_file import parse_policy
+
+    text = _read(path)
+    policy = parse_policy(text, str(path), template_names=None)
+    folder = user_templates(policy, path)
+    if folder is not None and not folder.is_dir():
+        raise ConfigError([Problem(str(path), 1, 1, f"templates: folder {folder} does not exist")])
+    renderer = Renderer(policy.tz, folder)
+    policy = parse_policy(text, str(path), template_names=renderer.names())
+    return policy, renderer
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([Problem(str(path), 1, 1, f"cannot read the policy: {exc.strerror}")]) from None
+
+
+def sample_context(policy: Policy) -> dict[str, Any]:
+    """Data to render every template with in `validate`, so a template error shows before an incident."""
+    from bot.events import Event, EventKind
+    from bot.planner import ForgeInfo, context
+    from bot.ledger import Incident
+    from bot.records import ForgeCapabilities, Issue
+    from bot.text import UserText
+
+    now = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
+    severity = next(iter(policy.severities))
+    incident = Incident(source=1, severity=severity, kind=None, status="active", title="Sample", declared_at=now,
+                        severity_since=now, tagged=tuple(list(policy.people)[:2]))
+    info = ForgeInfo("github", ForgeCapabilities(True, False, False))
+    ctx = context(incident, policy, info, now, source_body="### What is broken\n\nsample", source_url="https://example.org/1")
+    ctx.update(reopened=False, how="/ack", actor=UserText("someone"), verb="ack", old_severity=severity, step=1,
+               after=now - now, overdue=now - now, repeat=0, left=now - now, escalated=["someone"],
+               outage={"number": 2, "url": "https://example.org/2"}, pin="pinned")
+    del Event, EventKind, Issue
+    return ctx
+
+
+def check_templates(policy: Policy, renderer: Renderer) -> list[Problem]:
+    from bot.oncall import on_call
+    from bot.status import Index
+
+    problems: list[Problem] = []
+    ctx = sample_context(policy)
+    for name in sorted(renderer.names()):
+        if name.startswith("_") or "/_" in name:
+            continue
+        if name == "status.md.j2":
+            sample = {"index": Index(), "entries": [], "history": [], "status_page": "", "now": ctx["now"], "severities": {}}
+        elif name == "stale_tick.md.j2":
+            sample = {"since": ctx["now"], "now": ctx["now"], "forge": "github"}
+        elif name == "chat/handoff.txt.j2":
+            if policy.oncall is None:
+                continue
+            shift = on_call(policy.oncall, policy.tz, ctx["now"])
+            sample = {"shift": shift, "primary": shift.primary, "secondary": shift.secondary, "slack_mentions": []}
+        else:
+            sample = ctx
+        problems.extend(renderer.check(name, sample))
+    return problems

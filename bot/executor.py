@@ -1,0 +1,298 @@
+"""Doing it: apply a plan through a Forge and Notifiers, recording progress in the forge.
+
+Write-ahead, then do, then record:
+1. The plan's new actions join the ledger's outbox, and the ledger is saved (the first save
+   creates the ledger comment, whose visible text is the TagPeople message).
+2. Each outbox action runs in order. One left pending by an earlier run that died is first
+   looked for (a comment with its key marker, an issue with its outage marker, a chat message
+   with its metadata key), so it is never done twice.
+3. The ledger is saved again with what was done.
+A chat failure does not stop the forge actions: the message stays in the outbox, the next run
+retries it, and this run ends with exit 2 naming the channel and the error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from bot import actions as a
+from bot.errors import ServiceError
+from bot.ledger import Incident, Ledger, encode_ledger, key_marker, keys_in, outage_marker, outage_source, replace_ledger
+from bot.planner import Plan
+from bot.policy import Policy
+from bot.ports import Forge, Notifier
+from bot.records import ChatMessage, ChatRef, Channel, Comment, PinOutcome
+from bot.render import Renderer
+
+
+@dataclass
+class Outcome:
+    """What one application did, for the log and the exit code."""
+
+    performed: list[str] = field(default_factory=list)  # action descriptions
+    skipped: list[str] = field(default_factory=list)  # keys already done
+    failures: list[ServiceError] = field(default_factory=list)
+    ledger: Ledger | None = None
+    done_now: list[str] = field(default_factory=list)  # keys performed by this run
+
+
+def channel_of(policy: Policy, channel_id: str) -> Channel:
+    config = policy.channels[channel_id]
+    return Channel(id=channel_id, slack=config.slack, apprise=config.apprise, audience=policy.channel_audience(channel_id))
+
+
+class Executor:
+    def __init__(self, forge: Forge, notifiers: Mapping[str, Notifier], policy: Policy, renderer: Renderer, *,
+                 now: datetime, dry_run: bool = False, log: Callable[[str], None] = lambda _: None) -> None:
+        self.forge = forge
+        self.notifiers = notifiers
+        self.policy = policy
+        self.renderer = renderer
+        self.now = now
+        self.dry_run = dry_run
+        self.log = log
+
+    # -- the ledger comment ----------------------------------------------------------------------
+    def apply(self, plan: Plan, ledger: Ledger | None, ledger_comment: Comment | None,
+              comments: list[Comment]) -> Outcome:
+        outcome = Outcome(ledger=ledger)
+        if plan.incident is None:
+            return outcome
+        old = ledger or Ledger(incident=plan.incident)
+        known = old.done | {entry["key"] for entry in old.outbox}
+        fresh = [x for x in plan.actions if x.key not in known]
+        pending_before = {entry["key"] for entry in old.outbox} - set(old.done)
+        merged_incident = self._merge(old.incident, plan.incident) if ledger else plan.incident
+        current = replace(old, incident=merged_incident, outbox=old.outbox + tuple(a.to_data(x) for x in fresh))
+        if self.dry_run:
+            for entry in current.outbox:
+                if entry["key"] not in current.done:
+                    action = a.from_data(entry)
+                    outcome.performed.append(f"would {action.describe()}  [key {action.key}]")
+            outcome.ledger = current
+            return outcome
+        if current == old and ledger_comment is not None and not current.outbox:
+            return outcome  # nothing new and nothing pending: no request at all
+        ledger_comment, current = self._save(current, ledger_comment, outcome)
+        for entry in list(current.outbox):
+            action = a.from_data(entry)
+            if action.key in current.done:
+                continue
+            try:
+                if action.key in pending_before:
+                    found, earlier = self._already_done(action, current, comments)
+                    if found:
+                        outcome.skipped.append(action.key)
+                        current = self._done(current, action, earlier)
+                        continue
+                result = self._perform(action, current)
+            except ServiceError as exc:
+                outcome.failures.append(exc)
+                current = replace(current, failures={**current.failures, action.key: str(exc.detail)[:200]})
+                if not isinstance(action, (a.PostChatMessage, a.UpdateChatMessage, a.AddChatReaction)):
+                    break  # the forge is failing: stop, record what was done, exit 2
+                continue
+            outcome.performed.append(action.describe())
+            outcome.done_now.append(action.key)
+            current = self._done(current, action, result)
+        current = replace(current, outbox=tuple(e for e in current.outbox if e["key"] not in current.done))
+        self._save(current, ledger_comment, outcome)
+        outcome.ledger = current
+        return outcome
+
+    @staticmethod
+    def _merge(stored: Incident, planned: Incident) -> Incident:
+        """The planner works from the stored incident; fields only the executor learns (the
+        outage issue, the pin) are kept from storage when the plan did not change them."""
+        return replace(planned, outage_issue=planned.outage_issue or stored.outage_issue,
+                       outage_url=planned.outage_url or stored.outage_url, pin=planned.pin or stored.pin)
+
+    def _save(self, ledger: Ledger, comment: Comment | None, outcome: Outcome) -> tuple[Comment, Ledger]:
+        source = ledger.incident.source
+        if comment is None:
+            tag = next((a.from_data(e) for e in ledger.outbox if e["type"] == "TagPeople"), None)
+            visible = self._render_action_text(tag, ledger) if tag else "outage-bot is tracking this incident."
+            if tag is not None:
+                ledger = self._done(ledger, tag, None)
+                ledger = replace(ledger, outbox=tuple(e for e in ledger.outbox if e["key"] != tag.key))
+                outcome.performed.append(tag.describe())
+                outcome.done_now.append(tag.key)
+            body = visible.rstrip("\n") + "\n\n" + (key_marker(tag.key) + "\n" if tag else "") + encode_ledger(ledger) + "\n"
+            created = self.forge.post_comment(source, body)
+            return replace(created, body=body), ledger
+        body = replace_ledger(comment.body, ledger)
+        if body != comment.body:
+            self.forge.edit_comment(source, comment.id, body)
+        return replace(comment, body=body), ledger
+
+    def _done(self, ledger: Ledger, action: a.Action, result: str | None) -> Ledger:
+        refs = dict(ledger.refs)
+        if result is not None:
+            refs[action.key] = result
+        incident = ledger.incident
+        if isinstance(action, a.OpenOutageIssue) and result:
+            number, _, url = result.partition("|")
+            incident = replace(incident, outage_issue=int(number), outage_url=url)
+        if isinstance(action, a.PostChatMessage) and action.root and result:
+            refs[f"chatroot:{action.channel}"] = result
+        if isinstance(action, a.PinIssue) and result:
+            incident = replace(incident, pin=result)
+        if isinstance(action, a.UnpinIssue):
+            incident = replace(incident, pin="unpinned")
+        failures = {k: v for k, v in ledger.failures.items() if k != action.key}
+        return replace(ledger, incident=incident, done=ledger.done | {action.key}, refs=refs, failures=failures)
+
+    # -- recovery ------------------------------------------------------------------------------------
+    def _already_done(self, action: a.Action, ledger: Ledger, comments: list[Comment]) -> tuple[bool, str | None]:
+        """Did a run that died after this action (but before recording it) do it already?
+        Returns (found, what it produced)."""
+        if isinstance(action, a.NATURALLY_IDEMPOTENT):
+            return False, None  # redoing is harmless
+        if isinstance(action, (a.PostComment, a.TagPeople)):
+            target = self._target(action.target, ledger)
+            pool = comments if target == ledger.incident.source else self.forge.list_comments(target)
+            match = next((c for c in pool if action.key in keys_in(c.body)), None)
+            return match is not None, str(match.id) if match else None
+        if isinstance(action, a.OpenOutageIssue):
+            marker = outage_marker(ledger.incident.source, action.key)
+            found = self.forge.find_issue_with_marker(marker, self.policy.labels.active)
+            return found is not None, f"{found.number}|{found.url}" if found else None
+        if isinstance(action, a.PostChatMessage):
+            notifier = self.notifiers.get(action.channel)
+            ref = notifier.find(channel_of(self.policy, action.channel), action.key) if notifier else None
+            return ref is not None, ref.encode() if ref else None
+        return False, None
+
+    # -- doing ---------------------------------------------------------------------------------------
+    def _target(self, target: a.Target, ledger: Ledger) -> int:
+        if target == "source":
+            return ledger.incident.source
+        if target == "outage":
+            if ledger.incident.outage_issue is None:
+                raise LookupError("no outage issue")
+            return ledger.incident.outage_issue
+        return int(target)
+
+    def _live(self, ledger: Ledger) -> dict[str, Any]:
+        inc = ledger.incident
+        return {
+            "outage": {"number": inc.outage_issue, "url": inc.outage_url or ""} if inc.outage_issue else None,
+            "pin": inc.pin,
+        }
+
+    def _render_action_text(self, action: Any, ledger: Ledger) -> str:
+        ctx = {**action.context, **self._live(ledger)}
+        return self.renderer.render(action.template, ctx)
+
+    def _perform(self, action: a.Action, ledger: Ledger) -> str | None:
+        forge = self.forge
+        if isinstance(action, (a.TagPeople, a.PostComment)):
+            target = self._target(action.target, ledger)
+            body = self._render_action_text(action, ledger).rstrip("\n") + "\n\n" + key_marker(action.key) + "\n"
+            return str(forge.post_comment(target, body).id)
+        if isinstance(action, a.OpenOutageIssue):
+            body = self._outage_body(action.template, action.context, ledger, action.key)
+            issue = forge.create_issue(title=action.title, body=body, labels=action.labels,
+                                       confidential=action.confidential, incident=action.incident)
+            return f"{issue.number}|{issue.url}"
+        if isinstance(action, a.EditOutageIssue):
+            if ledger.incident.outage_issue is None:
+                return None
+            key = next((k for k in ledger.done if k.endswith(":outage-issue")), "outage")
+            forge.edit_issue_body(ledger.incident.outage_issue, self._outage_body(action.template, action.context, ledger, key))
+            return None
+        if isinstance(action, a.PinIssue):
+            return self._pin(ledger)
+        if isinstance(action, a.UnpinIssue):
+            forge.unpin_issue(self._target(action.target, ledger))
+            return None
+        if isinstance(action, (a.AddLabels, a.RemoveLabels)):
+            try:
+                target = self._target(action.target, ledger)
+            except LookupError:
+                return None
+            (forge.add_labels if isinstance(action, a.AddLabels) else forge.remove_labels)(target, list(action.labels))
+            return None
+        if isinstance(action, a.CloseIssue):
+            try:
+                forge.close_issue(self._target(action.target, ledger))
+            except LookupError:
+                pass
+            return None
+        if isinstance(action, (a.PostChatMessage, a.UpdateChatMessage, a.AddChatReaction)):
+            return self._chat(action, ledger)
+        raise TypeError(f"unknown action {action!r}")
+
+    def _outage_body(self, template: str, context: dict[str, Any], ledger: Ledger, key: str) -> str:
+        text = self.renderer.render(template, {**context, **self._live(ledger)})
+        return text.rstrip("\n") + "\n\n" + outage_marker(ledger.incident.source, key) + "\n"
+
+    def _pin(self, ledger: Ledger) -> str:
+        """Pin the outage issue. When the forge's slots are full, unpin the oldest RESOLVED outage
+        issue the bot pinned; never one a person pinned. All held by others: say so."""
+        number = ledger.incident.outage_issue
+        assert number is not None
+        outcome = self.forge.pin_issue(number)
+        if outcome == PinOutcome.LIMIT_REACHED:
+            ours = [i for i in self.forge.pinned_issues()
+                    if outage_source(i.body) is not None and i.number != number
+                    and (not i.is_open or self.policy.labels.active not in i.labels)]
+            if ours:
+                oldest = min(ours, key=lambda i: i.created_at)
+                self.log(f"pin limit reached: unpinning #{oldest.number}, the oldest resolved outage issue")
+                self.forge.unpin_issue(oldest.number)
+                outcome = self.forge.pin_issue(number)
+        status = {PinOutcome.PINNED: "pinned", PinOutcome.LIMIT_REACHED: "limit", PinOutcome.UNSUPPORTED: "unsupported"}[outcome]
+        if status == "limit":
+            # Tell readers why the notice is not pinned: the outage issue says so.
+            incident = replace(ledger.incident, pin="limit")
+            ctx = dict(next((e["context"] for e in ledger.outbox if e["type"] == "OpenOutageIssue"), {}))
+            if ctx:
+                template = next(e["template"] for e in ledger.outbox if e["type"] == "OpenOutageIssue")
+                key = next(e["key"] for e in ledger.outbox if e["type"] == "OpenOutageIssue")
+                self.forge.edit_issue_body(number, self._outage_body(template, ctx, replace(ledger, incident=incident), key))
+        return status
+
+    def _chat(self, action: a.Action, ledger: Ledger) -> str | None:
+        channel_id = getattr(action, "channel")
+        notifier = self.notifiers.get(channel_id)
+        if notifier is None:
+            self.log(f"channel {channel_id!r}: no chat service configured (no token): skipped")
+            return None
+        channel = channel_of(self.policy, channel_id)
+        root_text = ledger.refs.get(f"chatroot:{channel_id}")
+        root = ChatRef.decode(root_text) if root_text else None
+        if isinstance(action, a.AddChatReaction):
+            if notifier.can_thread and root:
+                notifier.react(root, action.emoji)
+            return None
+        message = self._chat_message(action, ledger, channel)
+        if isinstance(action, a.UpdateChatMessage):
+            if notifier.can_thread and root:
+                notifier.update(root, message)
+            return None
+        assert isinstance(action, a.PostChatMessage)
+        thread = None if action.root else (root if notifier.can_thread else None)
+        return notifier.post(channel, message, thread=thread).encode()
+
+    def _chat_message(self, action: Any, ledger: Ledger, channel: Channel) -> ChatMessage:
+        ctx = {**action.context, **self._live(ledger)}
+        text = self.renderer.render(action.template, ctx).strip()
+        headline, _, body = text.partition("\n")
+        inc = ctx["incident"]
+        team = channel.audience == "team"
+        link_url = (ledger.incident.outage_url if ledger.incident.outage_issue and not (team and not ledger.incident.outage_url)
+                    else inc.get("source_url")) or inc.get("source_url") or ""
+        fields: list[tuple[str, str]] = [("Status", ledger.incident.status.replace("_", " "))]
+        if team:
+            fields.insert(0, ("Severity", inc["severity"]))
+            if inc.get("deadline"):
+                fields.append(("Deadline", self.renderer.render_when(inc["deadline"])))
+        return ChatMessage(
+            headline=headline.strip(), body=body.strip(), fields=tuple(fields),
+            link=("Outage issue" if ledger.incident.outage_issue else "Issue", link_url) if link_url else None,
+            mentions=tuple(ctx.get("slack_mentions", ())) if team else (),
+            status=ledger.incident.status, severity=inc["severity"], metadata_key=action.key)

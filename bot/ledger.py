@@ -1,0 +1,203 @@
+"""The incident's state, kept in the forge itself: CI jobs keep nothing between runs.
+
+The state lives in one bot comment on the source issue (the first one the bot writes there,
+whose visible text tags people), inside an HTML comment:
+
+    <!-- outage-bot:ledger v1 BASE64URL -->
+
+base64url (no "/", no "-->") so that user text stored in it can never end the comment, start
+a GitLab quick action line, or mention anyone. Other markers tie the bot's artifacts together:
+
+    <!-- outage-bot:key=KEY -->           in every comment the bot posts (find it after a crash)
+    <!-- outage-bot:outage-of=N key=K --> in the outage issue body (the incident's source issue)
+    <!-- outage-bot:status v1 BASE64URL --> in the status issue body (the index of incidents)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import zlib
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.text import UserText
+
+LEDGER_RE = re.compile(r"<!-- outage-bot:ledger v1 ([A-Za-z0-9_=-]+) -->")
+KEY_RE = re.compile(r"<!-- outage-bot:key=([^ ]+) -->")
+OUTAGE_RE = re.compile(r"<!-- outage-bot:outage-of=(\d+) key=([^ ]+) -->")
+STATUS_RE = re.compile(r"<!-- outage-bot:status v1 ([A-Za-z0-9_=-]+) -->")
+
+ACTIVE = ("active", "acknowledged")
+
+
+@dataclass(frozen=True)
+class Incident:
+    """What the planner decides about one incident."""
+
+    source: int  # the issue the severity label is on
+    severity: str
+    kind: str | None
+    status: str  # active / acknowledged / resolved / false_positive
+    title: str
+    declared_at: datetime  # when the severity label went on
+    severity_since: datetime  # when the current severity started: deadlines count from here
+    generation: int = 1  # bumped on reopen, so a reopened incident alerts afresh
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    resolution: str = ""
+    tagged: tuple[str, ...] = ()  # person ids tagged so far (nobody is tagged twice)
+    notified: tuple[str, ...] = ()  # channel ids alerted so far in this generation
+    outage_issue: int | None = None  # set by the executor once opened
+    outage_url: str | None = None
+    pin: str = ""  # "", "pinned", "limit", "unsupported", "unpinned"
+    severity_history: tuple[tuple[str, datetime], ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    def with_(self, **changes: Any) -> Incident:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """The incident plus the executor's bookkeeping."""
+
+    incident: Incident
+    done: frozenset[str] = frozenset()
+    outbox: tuple[dict[str, Any], ...] = ()  # actions planned but not yet done (serialised)
+    refs: dict[str, str] = field(default_factory=dict)  # key -> what it produced (comment id, chat ref)
+    failures: dict[str, str] = field(default_factory=dict)  # key -> last error, retried next run
+
+
+# -- encoding -----------------------------------------------------------------------------------
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"$dt": value.isoformat()}
+    if isinstance(value, timedelta):
+        return {"$td": value.total_seconds()}
+    if isinstance(value, (frozenset, set)):
+        return sorted(value)
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def _revive(obj: dict[str, Any]) -> Any:
+    if set(obj) == {"$dt"}:
+        return datetime.fromisoformat(obj["$dt"])
+    if set(obj) == {"$td"}:
+        return timedelta(seconds=obj["$td"])
+    if set(obj) == {"$u"}:
+        return UserText(obj["$u"])
+    return obj
+
+
+def _mark_user_text(value: Any) -> Any:
+    """UserText must stay UserText across a round trip, or a stored action would render user
+    text unescaped in a later run."""
+    if isinstance(value, UserText):
+        return {"$u": str(value)}
+    if isinstance(value, dict):
+        return {k: _mark_user_text(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_mark_user_text(v) for v in value]
+    return value
+
+
+def pack(data: Any) -> str:
+    raw = json.dumps(_mark_user_text(data), default=_default, separators=(",", ":"), sort_keys=True)
+    return base64.urlsafe_b64encode(zlib.compress(raw.encode("utf-8"), 9)).decode("ascii")
+
+
+def unpack(blob: str) -> Any:
+    return json.loads(zlib.decompress(base64.urlsafe_b64decode(blob.encode("ascii"))), object_hook=_revive)
+
+
+def _incident_to_data(incident: Incident) -> dict[str, Any]:
+    data = dict(incident.__dict__)
+    data["severity_history"] = [[s, t] for s, t in incident.severity_history]
+    return data
+
+
+def _incident_from_data(data: dict[str, Any]) -> Incident:
+    data = dict(data)
+    data["tagged"] = tuple(data.get("tagged", ()))
+    data["notified"] = tuple(data.get("notified", ()))
+    data["severity_history"] = tuple((s, t) for s, t in data.get("severity_history", ()))
+    known = Incident.__dataclass_fields__
+    return Incident(**{k: v for k, v in data.items() if k in known})
+
+
+def encode_ledger(ledger: Ledger) -> str:
+    blob = pack(
+        {
+            "incident": _incident_to_data(ledger.incident),
+            "done": sorted(ledger.done),
+            "outbox": list(ledger.outbox),
+            "refs": ledger.refs,
+            "failures": ledger.failures,
+        }
+    )
+    return f"<!-- outage-bot:ledger v1 {blob} -->"
+
+
+def decode_ledger(body: str) -> Ledger | None:
+    match = LEDGER_RE.search(body or "")
+    if not match:
+        return None
+    try:
+        data = unpack(match.group(1))
+    except (ValueError, zlib.error, json.JSONDecodeError):
+        return None
+    return Ledger(
+        incident=_incident_from_data(data["incident"]),
+        done=frozenset(data.get("done", ())),
+        outbox=tuple(data.get("outbox", ())),
+        refs=dict(data.get("refs", {})),
+        failures=dict(data.get("failures", {})),
+    )
+
+
+def replace_ledger(body: str, ledger: Ledger) -> str:
+    marker = encode_ledger(ledger)
+    if LEDGER_RE.search(body):
+        return LEDGER_RE.sub(lambda _: marker, body, count=1)
+    return body.rstrip("\n") + "\n\n" + marker + "\n"
+
+
+def key_marker(key: str) -> str:
+    return f"<!-- outage-bot:key={key} -->"
+
+
+def keys_in(body: str) -> list[str]:
+    return KEY_RE.findall(body or "")
+
+
+def outage_marker(source: int, key: str) -> str:
+    return f"<!-- outage-bot:outage-of={source} key={key} -->"
+
+
+def outage_source(body: str) -> int | None:
+    """The source issue of a bot-created outage issue, from its body."""
+    match = OUTAGE_RE.search(body or "")
+    return int(match.group(1)) if match else None
+
+
+def status_marker(data: Any) -> str:
+    return f"<!-- outage-bot:status v1 {pack(data)} -->"
+
+
+def status_data(body: str) -> Any | None:
+    match = STATUS_RE.search(body or "")
+    if not match:
+        return None
+    try:
+        return unpack(match.group(1))
+    except (ValueError, zlib.error, json.JSONDecodeError):
+        return None

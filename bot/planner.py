@@ -1,0 +1,454 @@
+"""Deciding what to do: (event, the incident's state, now, policy) -> a plan. Pure.
+
+No I/O and no clock: `now` is a parameter, and everything the planner knows about the forge
+comes in the event and the incident. The executor applies the plan.
+
+Idempotency keys are `<source>:g<generation>:<what>[:<detail>]`; a reopened incident gets a
+new generation and therefore alerts afresh, while a replayed event plans the same keys and
+so does nothing twice.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot import actions as a
+from bot.events import Event, EventKind
+from bot.forms import parse_form
+from bot.ledger import Incident
+from bot.policy import ONCALL_REFS, Policy, Severity
+from bot.records import ForgeCapabilities
+from bot.text import UserText, plain_title
+
+COMMAND = re.compile(r"^\s*/(ack|acknowledge|resolve|resolved|false-positive)\b[ \t]*(.*)$", re.IGNORECASE | re.MULTILINE)
+LATE_AFTER = timedelta(minutes=20)  # a tick this late says so in the notice it sends
+
+
+@dataclass(frozen=True)
+class ForgeInfo:
+    name: str  # "github", "gitlab", "local": which handle of a person to mention
+    capabilities: ForgeCapabilities
+
+
+@dataclass(frozen=True)
+class Plan:
+    incident: Incident | None
+    actions: tuple[a.Action, ...] = ()
+    notes: tuple[str, ...] = ()  # why, for the log and --dry-run
+
+
+def command_in(body: str) -> tuple[str, str] | None:
+    """The first bot command in a comment: ("ack" | "resolve" | "false-positive", its text)."""
+    match = COMMAND.search(body or "")
+    if not match:
+        return None
+    verb = match.group(1).lower()
+    verb = {"acknowledge": "ack", "resolved": "resolve"}.get(verb, verb)
+    return verb, match.group(2).strip()
+
+
+# -- who and where -----------------------------------------------------------------------------
+
+def resolve_people(refs: list[str], policy: Policy, at: datetime) -> list[str]:
+    """Person ids for tag references, with oncall.* resolved at `at`; order kept, no repeats."""
+    out: list[str] = []
+    for ref in refs:
+        if ref in ONCALL_REFS:
+            if policy.oncall is None:
+                continue
+            from bot.oncall import resolve
+
+            ref = resolve(ref, policy.oncall, policy.tz, at)
+        if ref not in out:
+            out.append(ref)
+    return out
+
+
+def tag_refs(policy: Policy, severity: str, kind: str | None) -> list[str]:
+    refs = list(policy.severities[severity].tag)
+    if kind:
+        refs += policy.kinds[kind].tag
+    return refs
+
+
+def route(policy: Policy, severity: str, kind: str | None) -> list[str]:
+    """The channels told about an incident. A confidential kind (security) goes only to its own
+    channels: never to users or the general alerts channel."""
+    if kind and policy.kinds[kind].confidential:
+        return list(dict.fromkeys(policy.kinds[kind].notify))
+    channels = list(policy.severities[severity].notify)
+    if kind:
+        channels += policy.kinds[kind].notify
+    return list(dict.fromkeys(channels))
+
+
+def deadline_of(incident: Incident, policy: Policy) -> datetime | None:
+    within = policy.severities[incident.severity].resolve_within
+    return incident.severity_since + within if within else None
+
+
+# -- message data ---------------------------------------------------------------------------------
+
+def _person(pid: str, policy: Policy, forge: str) -> dict[str, Any]:
+    person = policy.people.get(pid)
+    handle = getattr(person, forge, None) if person and forge in ("github", "gitlab") else None
+    if forge == "local" and person:
+        handle = person.github or person.gitlab or pid
+    name = (person.name if person else None) or pid
+    return {"id": pid, "name": name, "mention": f"@{handle}" if handle else f"**{name}**", "slack": person.slack if person else None}
+
+
+def context(incident: Incident, policy: Policy, forge: ForgeInfo, now: datetime, *, source_body: str = "",
+            source_url: str = "", people: list[str] | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Plain data for templates. User-controlled strings are UserText (escaped on output)."""
+    severity = policy.severities[incident.severity]
+    kind = policy.kinds.get(incident.kind) if incident.kind else None
+    form = parse_form(source_body)
+    tagged = [_person(p, policy, forge.name) for p in (people if people is not None else incident.tagged)]
+    oncall: dict[str, Any] | None = None
+    if policy.oncall is not None:
+        from bot.oncall import on_call
+
+        shift = on_call(policy.oncall, policy.tz, now)
+        oncall = {"primary": _person(shift.primary, policy, forge.name),
+                  "secondary": _person(shift.secondary, policy, forge.name), "until": shift.end}
+    deadline = deadline_of(incident, policy)
+    data: dict[str, Any] = {
+        "incident": {
+            "source": incident.source,
+            "source_url": source_url,
+            "title": UserText(incident.title),
+            "severity": incident.severity,
+            "severity_label": severity.labels[0],
+            "severity_description": severity.description or "",
+            "kind": incident.kind or "",
+            "kind_description": (kind.description if kind else "") or "",
+            "confidential": bool(kind and kind.confidential),
+            "status": incident.status,
+            "declared_at": incident.declared_at,
+            "severity_since": incident.severity_since,
+            "deadline": deadline,
+            "resolve_within": severity.resolve_within,
+            "acknowledged_at": incident.acknowledged_at,
+            "acknowledged_by": UserText(incident.acknowledged_by or ""),
+            "resolved_at": incident.resolved_at,
+            "resolved_by": UserText(incident.resolved_by or ""),
+            "resolution": UserText(incident.resolution),
+            "runbook": severity.runbook or "",
+            "postmortem": severity.postmortem,
+            "generation": incident.generation,
+        },
+        "people": tagged,
+        "slack_mentions": [p["slack"] for p in tagged if p["slack"]],
+        "form": form,
+        "oncall": oncall,
+        "status_page": policy.status_page.url or "",
+        "now": now,
+        "late": "",
+    }
+    if extra:
+        data.update(extra)
+    return data
+
+
+# -- planning --------------------------------------------------------------------------------------
+
+class _Planner:
+    def __init__(self, event: Event, incident: Incident | None, now: datetime, policy: Policy, forge: ForgeInfo) -> None:
+        self.event = event
+        self.incident = incident
+        self.now = now
+        self.policy = policy
+        self.forge = forge
+        self.actions: list[a.Action] = []
+        self.notes: list[str] = []
+
+    # helpers
+    @property
+    def prefix(self) -> str:
+        assert self.incident is not None
+        return f"{self.incident.source}:g{self.incident.generation}"
+
+    def ctx(self, people: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+        assert self.incident is not None
+        on_source = self.event.issue.number == self.incident.source
+        return context(self.incident, self.policy, self.forge, self.now,
+                       source_body=self.event.issue.body if on_source else "",
+                       source_url=self.event.issue.url if on_source else "",
+                       people=people, extra=extra)
+
+    def team_channels(self) -> list[str]:
+        assert self.incident is not None
+        return [c for c in self.incident.notified if self.policy.channel_audience(c) == "team"]
+
+    def chat_template(self, channel: str, what: str) -> str:
+        audience = self.policy.channel_audience(channel)
+        return f"chat/{'users_' if audience == 'users' else ''}{what}.txt.j2"
+
+    def has_outage_issue(self) -> bool:
+        return self.incident is not None and self.incident.outage_issue is not None
+
+    def plans_outage_issue(self) -> bool:
+        return any(isinstance(x, a.OpenOutageIssue) for x in self.actions)
+
+    # entry
+    def run(self) -> Plan:
+        event, incident = self.event, self.incident
+        on_source = incident is None or event.issue.number == incident.source
+        severity = self.policy.severity_of(event.issue.labels) if on_source else None
+        if incident is None:
+            severity = severity or self._form_severity()
+            if severity and event.issue.is_open and event.kind not in (EventKind.UNLABELED, EventKind.CLOSED, EventKind.UNREACTED):
+                self.declare(severity)
+            else:
+                self.notes.append("no incident here: the issue has no severity label")
+            return self.done()
+        if not incident.active:
+            reopening = event.kind == EventKind.REOPENED or (
+                event.kind == EventKind.LABELED and on_source and severity
+                and set(event.added()) & set(self.policy.all_severity_labels())
+            )
+            if reopening and event.issue.is_open:
+                self.reopen(severity or incident.severity)
+            else:
+                self.notes.append(f"incident is {incident.status}: nothing to do")
+            return self.done()
+        # an active incident
+        if event.kind == EventKind.COMMENTED and event.comment is not None:
+            self.on_comment()
+        elif event.kind == EventKind.REACTED and event.emoji == "eyes":
+            self.acknowledge(event.actor, "👀")
+        elif event.kind == EventKind.CLOSED:
+            self.resolve(event.actor, "resolved", UserText(""), closed=event.issue.number)
+        elif event.kind in (EventKind.LABELED, EventKind.UNLABELED, EventKind.EDITED, EventKind.OPENED, EventKind.REOPENED) and on_source:
+            if self.policy.labels.acknowledged in event.added():
+                self.acknowledge(event.actor, "label")
+            if severity is None and set(event.removed()) & set(self.policy.all_severity_labels()):
+                self.resolve(event.actor, "resolved", UserText("the severity label was removed"))
+            elif severity is not None and severity != incident.severity:
+                self.change_severity(severity)
+        elif event.kind == EventKind.LABELED and self.policy.labels.acknowledged in event.added():
+            self.acknowledge(event.actor, "label")
+        elif event.kind == EventKind.TICK:
+            self.timers()
+        return self.done()
+
+    def done(self) -> Plan:
+        return Plan(self.incident, tuple(self.actions), tuple(self.notes))
+
+    def _form_severity(self) -> str | None:
+        """An issue opened from the outage form names its severity in a dropdown: the bot puts
+        that label on, since a form cannot set a label from a field."""
+        if self.event.kind not in (EventKind.OPENED, EventKind.TICK):
+            return None
+        value = str(parse_form(self.event.issue.body)["severity"]).strip()
+        for name, severity in self.policy.severities.items():
+            for label in severity.labels:
+                if value == label or value == name or value.startswith(label + " ") or value.startswith(name + " "):
+                    self.actions.append(a.AddLabels(key=f"{self.event.issue.number}:form-label", target="source", labels=(label,)))
+                    return name
+        return None
+
+    # -- lifecycle steps ----------------------------------------------------------------------------
+    def declare(self, severity: str, *, reopened: bool = False, generation: int = 1, previous: Incident | None = None) -> None:
+        event = self.event
+        kind = self.policy.kind_of(event.issue.labels)
+        at = min(event.at, self.now)
+        self.incident = Incident(
+            source=event.issue.number, severity=severity, kind=kind, status="active",
+            title=plain_title(event.issue.title), declared_at=at, severity_since=at, generation=generation,
+            severity_history=((severity, at),),
+            outage_issue=previous.outage_issue if previous else None,
+            outage_url=previous.outage_url if previous else None,
+        )
+        self.notes.append(f"{'reopened' if reopened else 'declared'}: {severity}{f' ({kind})' if kind else ''} incident on #{event.issue.number}")
+        spec = self.policy.severities[severity]
+        people = resolve_people(tag_refs(self.policy, severity, kind), self.policy, self.now)
+        self.incident = self.incident.with_(tagged=tuple(people))
+        self.actions.append(a.TagPeople(key=f"{self.prefix}:tag", people=tuple(people),
+                                        template="tag.md.j2", context=self.ctx(people, reopened=reopened)))
+        self.open_outage_issue(spec)
+        self.alert(route(self.policy, severity, kind), reopened=reopened)
+
+    def open_outage_issue(self, spec: Severity) -> None:
+        assert self.incident is not None
+        if spec.outage_issue is None or self.has_outage_issue() and self.incident.generation == 1:
+            return
+        kind = self.policy.kinds.get(self.incident.kind) if self.incident.kind else None
+        confidential = bool(kind and kind.confidential)
+        if confidential and not self.forge.capabilities.confidential_issues:
+            self.notes.append("no outage issue: this forge cannot make a confidential issue for a confidential kind")
+            return
+        labels = list(spec.outage_issue.labels) + [self.policy.labels.active]
+        title = spec.outage_issue.title.replace("{title}", self.incident.title)
+        self.actions.append(a.OpenOutageIssue(
+            key=f"{self.prefix}:outage-issue", title=plain_title(title), template=spec.outage_issue.template,
+            labels=tuple(dict.fromkeys(labels)), confidential=confidential,
+            incident=self.forge.capabilities.incident_issue_type, context=self.ctx()))
+        if spec.outage_issue.pin and self.forge.capabilities.pinning and not confidential:
+            self.actions.append(a.PinIssue(key=f"{self.prefix}:pin", target="outage"))
+
+    def alert(self, channels: list[str], *, reopened: bool = False) -> None:
+        assert self.incident is not None
+        ctx = self.ctx(reopened=reopened)
+        for channel in channels:
+            self.actions.append(a.PostChatMessage(key=f"{self.prefix}:chat:{channel}", channel=channel, root=True,
+                                                  template=self.chat_template(channel, "alert"), context=ctx))
+        self.incident = self.incident.with_(notified=tuple(dict.fromkeys(self.incident.notified + tuple(channels))))
+
+    def update_chat(self, what: str, key: str, *, users_too: bool = False, react: str = "", **extra: Any) -> None:
+        """A thread reply in each alerted channel, and the root alert edited to the new state."""
+        assert self.incident is not None
+        ctx = self.ctx(**extra)
+        for channel in self.incident.notified:
+            users = self.policy.channel_audience(channel) == "users"
+            if users and not users_too:
+                continue
+            self.actions.append(a.PostChatMessage(key=f"{key}:chat:{channel}", channel=channel,
+                                                  template=self.chat_template(channel, what), context=ctx))
+            self.actions.append(a.UpdateChatMessage(key=f"{key}:chat:{channel}:root", channel=channel,
+                                                    template=self.chat_template(channel, "alert"), context=ctx))
+            if react and not users:
+                self.actions.append(a.AddChatReaction(key=f"{key}:chat:{channel}:{react}", channel=channel, emoji=react))
+
+    def refresh_outage_issue(self, key: str) -> None:
+        if self.has_outage_issue() or self.plans_outage_issue():
+            assert self.incident is not None
+            spec = self.policy.severities[self.incident.severity].outage_issue
+            template = spec.template if spec else "outage_issue.md.j2"
+            self.actions.append(a.EditOutageIssue(key=f"{key}:outage-body", template=template, context=self.ctx()))
+
+    def on_comment(self) -> None:
+        assert self.incident is not None and self.event.comment is not None
+        found = command_in(self.event.comment.body)
+        if not found:
+            return
+        verb, text = found
+        if not self.event.actor_trusted:
+            self.notes.append(f"/{verb} from {self.event.actor} ignored: not in the policy's people and no triage access")
+            self.actions.append(a.PostComment(key=f"{self.prefix}:refuse:{self.event.comment.id}", target=self.event.issue.number,
+                                              template="not_allowed.md.j2", context=self.ctx(actor=UserText(self.event.actor), verb=verb)))
+            return
+        if verb == "ack":
+            self.acknowledge(self.event.actor, "/ack")
+        else:
+            self.resolve(self.event.actor, "false_positive" if verb == "false-positive" else "resolved", UserText(text))
+
+    def acknowledge(self, who: str, how: str) -> None:
+        assert self.incident is not None
+        if self.incident.status != "active":
+            return
+        self.incident = self.incident.with_(status="acknowledged", acknowledged_at=min(self.event.at, self.now), acknowledged_by=who)
+        self.notes.append(f"acknowledged by {who} ({how})")
+        key = f"{self.prefix}:ack"
+        self.actions.append(a.PostComment(key=key, target="source", template="ack.md.j2", context=self.ctx(how=how)))
+        if self.has_outage_issue():
+            self.actions.append(a.AddLabels(key=f"{key}:label", target="outage", labels=(self.policy.labels.acknowledged,)))
+        self.refresh_outage_issue(key)
+        self.update_chat("ack", key, react="eyes")
+
+    def resolve(self, who: str, status: str, note: UserText, *, closed: int | None = None) -> None:
+        assert self.incident is not None
+        self.incident = self.incident.with_(status=status, resolved_at=min(self.event.at, self.now), resolved_by=who, resolution=note)
+        self.notes.append(f"{status.replace('_', ' ')} by {who}")
+        key = f"{self.prefix}:resolved"
+        self.actions.append(a.PostComment(key=key, target="source", template="resolved.md.j2", context=self.ctx()))
+        if self.has_outage_issue():
+            self.refresh_outage_issue(key)
+            self.actions.append(a.RemoveLabels(key=f"{key}:label", target="outage", labels=(self.policy.labels.active,)))
+            if self.incident.pin == "pinned":
+                self.actions.append(a.UnpinIssue(key=f"{key}:unpin", target="outage"))
+            if closed != self.incident.outage_issue:
+                self.actions.append(a.CloseIssue(key=f"{key}:close", target="outage"))
+        self.update_chat("resolved", key, users_too=True, react="white_check_mark")
+
+    def reopen(self, severity: str) -> None:
+        assert self.incident is not None
+        previous = self.incident
+        self.declare(severity, reopened=True, generation=previous.generation + 1, previous=previous)
+
+    def change_severity(self, new: str) -> None:
+        assert self.incident is not None
+        old = self.incident.severity
+        at = min(self.event.at, self.now)
+        self.incident = self.incident.with_(severity=new, severity_since=at,
+                                            severity_history=self.incident.severity_history + ((new, at),))
+        self.notes.append(f"severity {old} -> {new}")
+        key = f"{self.prefix}:severity:{new}:{at:%Y%m%dT%H%M%S}"
+        wanted = resolve_people(tag_refs(self.policy, new, self.incident.kind), self.policy, self.now)
+        fresh = [p for p in wanted if p not in self.incident.tagged]
+        self.incident = self.incident.with_(tagged=self.incident.tagged + tuple(fresh))
+        self.actions.append(a.PostComment(key=key, target="source", template="severity_changed.md.j2",
+                                          context=self.ctx(fresh, old_severity=old)))
+        self.open_outage_issue(self.policy.severities[new])
+        self.refresh_outage_issue(key)
+        self.update_chat("severity", key, users_too=True, old_severity=old)
+        channels = route(self.policy, new, self.incident.kind)
+        new_channels = [c for c in channels if c not in self.incident.notified]
+        if new_channels:
+            self.alert(new_channels)
+
+    def timers(self) -> None:
+        """The scheduled run: escalation when unacknowledged, reminders before the deadline,
+        breach notices after it. Several notices of one class due at once (a late or skipped
+        tick): only the latest is sent, saying it is late."""
+        assert self.incident is not None
+        incident = self.incident
+        spec = self.policy.severities[incident.severity]
+        since = incident.severity_since
+        stamp = f"{incident.severity}:{since:%Y%m%dT%H%M%S}"
+        if incident.status == "active":
+            steps: list[tuple[timedelta, list[str]]] = []
+            if spec.acknowledge_within:
+                steps.append((spec.acknowledge_within, ["oncall.secondary"]))
+            steps += [(step.after, step.tag) for step in spec.escalation]
+            for i, (after, refs) in enumerate(steps):
+                due = since + after
+                if due <= self.now:
+                    people = resolve_people(refs, self.policy, self.now)
+                    key = f"{self.prefix}:escalate:{stamp}:{i}"
+                    self.incident = self.incident.with_(tagged=tuple(dict.fromkeys(self.incident.tagged + tuple(people))))
+                    self.actions.append(a.PostComment(key=key, target="source", template="escalation.md.j2",
+                                                      context=self.ctx(people, step=i + 1, after=after, late=self._late(due))))
+                    self.update_chat("escalation", key, escalated=[self._name(p) for p in people], after=after)
+        deadline = deadline_of(incident, self.policy)
+        if deadline is None:
+            return
+        owners = list(dict.fromkeys(list(self.incident.tagged)))
+        if self.now >= deadline:
+            n = int((self.now - deadline) / spec.breach_repeat)
+            due = deadline + n * spec.breach_repeat
+            contacts = resolve_people([r for step in spec.escalation for r in step.tag], self.policy, self.now)
+            people = list(dict.fromkeys(owners + contacts))
+            key = f"{self.prefix}:breach:{stamp}:{n}"
+            self.actions.append(a.PostComment(key=key, target="source", template="breach.md.j2",
+                                              context=self.ctx(people, overdue=self.now - deadline, repeat=n, late=self._late(due))))
+            self.update_chat("breach", key, overdue=self.now - deadline)
+            return
+        due_reminders = [(deadline - off, off) for off in spec.reminders() if deadline - off <= self.now]
+        if due_reminders:
+            due, offset = max(due_reminders)
+            key = f"{self.prefix}:remind:{stamp}:{int(offset.total_seconds())}"
+            self.actions.append(a.PostComment(key=key, target="source", template="reminder.md.j2",
+                                              context=self.ctx(owners, left=deadline - self.now, late=self._late(due))))
+            self.update_chat("reminder", key, left=deadline - self.now)
+
+    def _late(self, due: datetime) -> str:
+        lag = self.now - due
+        if lag <= LATE_AFTER:
+            return ""
+        from bot.durations import humanize
+
+        return humanize(lag)
+
+    def _name(self, pid: str) -> str:
+        person = self.policy.people.get(pid)
+        return (person.name if person else None) or pid
+
+
+def plan(event: Event, incident: Incident | None, now: datetime, policy: Policy, forge: ForgeInfo) -> Plan:
+    """What to do about `event`, given the incident's state (None: no incident yet)."""
+    return _Planner(event, incident, now, policy, forge).run()

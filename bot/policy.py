@@ -1,0 +1,311 @@
+"""The policy model: what a `.outage-bot.yml` may say, validated in one place.
+
+Unknown keys are errors everywhere (`extra="forbid"`): a policy pages people, so a typo must
+never quietly switch a rule off. Cross-references (people, channels, templates, labels) are
+checked by `check_references`, which reports every problem with the path it concerns;
+`bot.policy_file` turns paths into FILE:LINE:COL.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
+
+from bot.durations import format_duration, parse_duration
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration)]
+
+ONCALL_REFS = ("oncall.primary", "oncall.secondary")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DEFAULT_REMINDERS = (timedelta(hours=12), timedelta(hours=4), timedelta(hours=1))
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Person(Strict):
+    github: str | None = None
+    gitlab: str | None = None
+    slack: str | None = Field(None, description="Slack member id, e.g. U02TAYLOR")
+    name: str | None = None
+
+
+class ChannelConfig(Strict):
+    slack: str | None = Field(None, description="Slack channel id or #name")
+    apprise: str | None = Field(
+        None, description="Apprise URL; write secrets as ${VAR}, read from the environment"
+    )
+    # Who reads the channel. A "users" channel gets what users need (what is broken, workaround,
+    # when a fix is expected) and never internal names. Default: "users" for channels named
+    # users or announcements, "team" otherwise.
+    audience: Literal["team", "users"] | None = None
+
+
+class Handoff(BaseModel):
+    weekday: int  # 0 = Monday
+    at: time
+
+
+def parse_handoff(text: object) -> Handoff:
+    if isinstance(text, Handoff):
+        return text
+    match = re.fullmatch(r"\s*([a-zA-Z]+)\s+(\d{1,2}):(\d{2})\s*", str(text))
+    if not match or match.group(1).lower() not in WEEKDAYS:
+        raise ValueError(f"{text!r} is not a handoff (expected: a weekday and a time, like 'monday 12:00')")
+    hour, minute = int(match.group(2)), int(match.group(3))
+    if hour > 23 or minute > 59:
+        raise ValueError(f"{text!r} has no such time of day")
+    return Handoff(weekday=WEEKDAYS.index(match.group(1).lower()), at=time(hour, minute))
+
+
+HandoffSpec = Annotated[
+    Handoff,
+    BeforeValidator(parse_handoff),
+    PlainSerializer(lambda h: f"{WEEKDAYS[h.weekday]} {h.at:%H:%M}"),
+]
+
+
+class Rotation(Strict):
+    members: list[str] = Field(min_length=2)
+    shift: Duration = timedelta(weeks=1)
+    handoff: HandoffSpec = Handoff(weekday=0, at=time(12, 0))
+    start: date
+    # member -> date: skipped in the queue until that date (a new hire not ready yet)
+    skip: dict[str, date] = {}
+
+
+class Override(Strict):
+    who: str
+    instead_of: str
+    from_: datetime = Field(alias="from")
+    to: datetime
+
+
+class OnCall(Strict):
+    rotation: Rotation
+    overrides: list[Override] = []
+    # channels told at each handoff (default: `alerts`, if the policy has it)
+    notify: list[str] = []
+
+
+class OutageIssue(Strict):
+    pin: bool = False
+    template: str = "outage_issue.md.j2"
+    title: str = "Outage: {title}"
+    labels: list[str] = ["outage"]
+
+
+class EscalationStep(Strict):
+    after: Duration  # since the incident was declared (or its severity last changed)
+    tag: list[str] = Field(min_length=1)
+
+
+class Severity(Strict):
+    labels: list[str] = Field(min_length=1)
+    description: str | None = None
+    acknowledge_within: Duration | None = None  # not acknowledged by then: oncall.secondary is called
+    escalation: list[EscalationStep] = []  # further steps after the secondary
+    resolve_within: Duration | None = None
+    remind_before: list[Duration] | None = None  # default 12h, 4h, 1h (those shorter than resolve_within)
+    breach_repeat: Duration = timedelta(days=1)
+    tag: list[str] = []
+    notify: list[str] = []
+    outage_issue: OutageIssue | None = None
+    runbook: str | None = None
+    postmortem: bool = False
+
+    def reminders(self) -> list[timedelta]:
+        """Reminder offsets before the deadline, largest first."""
+        if self.resolve_within is None:
+            return []
+        offsets = DEFAULT_REMINDERS if self.remind_before is None else self.remind_before
+        return sorted({o for o in offsets if o < self.resolve_within}, reverse=True)
+
+
+class Kind(Strict):
+    labels: list[str] = Field(min_length=1)
+    description: str | None = None
+    confidential: bool = False  # only the kind's own channels and people are told
+    notify: list[str] = []
+    tag: list[str] = []
+    default_severity: str | None = None  # the kind's label alone declares an incident of this severity
+
+
+class Labels(Strict):
+    """The bot's own labels."""
+
+    acknowledged: str = "incident::acknowledged"
+    active: str = "incident::active"  # on the source and outage issues while the incident is open
+    status: str = "outage-bot::status"  # the status issue
+
+
+class StatusPage(Strict):
+    """A bot-owned issue that lists active outages and their history (what users can watch)."""
+
+    enabled: bool = True
+    title: str = "Current status: outages and incidents"
+    url: str | None = None  # an external status page to link from every notice
+
+
+class Policy(Strict):
+    timezone: str = "UTC"
+    people: dict[str, Person] = {}
+    channels: dict[str, ChannelConfig] = {}
+    oncall: OnCall | None = None
+    severities: dict[str, Severity] = Field(min_length=1)  # first is the most severe
+    kinds: dict[str, Kind] = {}
+    labels: Labels = Labels()
+    status_page: StatusPage = StatusPage()
+    templates: str | None = None  # a folder of templates overriding the bundled ones
+    # set by the loader, not by the file
+    source: str = Field("<policy>", exclude=True)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (expected: an IANA name like America/New_York)") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    # -- lookups used by the planner ---------------------------------------------------
+    def severity_rank(self, name: str) -> int:
+        return list(self.severities).index(name)
+
+    def severity_of(self, labels: tuple[str, ...] | list[str]) -> str | None:
+        """The most severe severity whose label the issue carries; else a kind's default."""
+        present = set(labels)
+        for name, severity in self.severities.items():
+            if present.intersection(severity.labels):
+                return name
+        kind = self.kind_of(labels)
+        return self.kinds[kind].default_severity if kind else None
+
+    def kind_of(self, labels: tuple[str, ...] | list[str]) -> str | None:
+        present = set(labels)
+        for name, kind in self.kinds.items():
+            if present.intersection(kind.labels):
+                return name
+        return None
+
+    def all_severity_labels(self) -> list[str]:
+        labels = [label for s in self.severities.values() for label in s.labels]
+        labels += [label for k in self.kinds.values() if k.default_severity for label in k.labels]
+        return list(dict.fromkeys(labels))
+
+    def channel_audience(self, channel_id: str) -> str:
+        configured = self.channels[channel_id].audience
+        if configured:
+            return configured
+        return "users" if channel_id in ("users", "announcements") else "team"
+
+    def person_by_handle(self, forge: str, handle: str) -> str | None:
+        for pid, person in self.people.items():
+            value = getattr(person, forge, None)
+            if value and value.lower() == handle.lower():
+                return pid
+        return None
+
+
+Path = tuple[str | int, ...]
+
+
+def check_references(policy: Policy, template_names: set[str]) -> Iterator[tuple[Path, str]]:
+    """Every cross-reference problem, as (path in the file, message)."""
+    people = set(policy.people)
+    channels = set(policy.channels)
+
+    def tags(path: Path, refs: list[str]) -> Iterator[tuple[Path, str]]:
+        for i, ref in enumerate(refs):
+            if ref in ONCALL_REFS:
+                if policy.oncall is None:
+                    yield path + (i,), f"{ref!r} needs an `oncall:` section"
+            elif ref not in people:
+                yield path + (i,), f"unknown person {ref!r} (expected: one of {_list(people | set(ONCALL_REFS))})"
+
+    def notifies(path: Path, refs: list[str]) -> Iterator[tuple[Path, str]]:
+        for i, ref in enumerate(refs):
+            if ref not in channels:
+                yield path + (i,), f"unknown channel {ref!r} (expected: one of {_list(channels)})"
+
+    for cid, channel in policy.channels.items():
+        if not channel.slack and not channel.apprise:
+            yield ("channels", cid), "a channel needs `slack:` or `apprise:`"
+
+    owner: dict[str, str] = {}
+    for name, severity in policy.severities.items():
+        base: Path = ("severities", name)
+        for i, label in enumerate(severity.labels):
+            if label in owner:
+                yield base + ("labels", i), f"label {label!r} is already claimed by severity {owner[label]!r}"
+            owner.setdefault(label, name)
+        yield from tags(base + ("tag",), severity.tag)
+        yield from notifies(base + ("notify",), severity.notify)
+        for j, step in enumerate(severity.escalation):
+            yield from tags(base + ("escalation", j, "tag"), step.tag)
+            if severity.acknowledge_within and step.after <= severity.acknowledge_within:
+                yield base + ("escalation", j, "after"), "an escalation step must come after acknowledge_within"
+        if severity.acknowledge_within and policy.oncall is None:
+            yield base + ("acknowledge_within",), "calling the secondary on-call needs an `oncall:` section"
+        if severity.outage_issue and severity.outage_issue.template not in template_names:
+            yield base + ("outage_issue", "template"), f"unknown template {severity.outage_issue.template!r}"
+        for j, offset in enumerate(severity.remind_before or []):
+            if severity.resolve_within is None:
+                yield base + ("remind_before", j), "reminders need `resolve_within`"
+            elif offset >= severity.resolve_within:
+                yield base + ("remind_before", j), "a reminder must come before the deadline (shorter than resolve_within)"
+    kind_owner: dict[str, str] = {}
+    for name, kind in policy.kinds.items():
+        base = ("kinds", name)
+        for i, label in enumerate(kind.labels):
+            if label in owner:
+                yield base + ("labels", i), f"label {label!r} is already claimed by severity {owner[label]!r}"
+            elif label in kind_owner:
+                yield base + ("labels", i), f"label {label!r} is already claimed by kind {kind_owner[label]!r}"
+            kind_owner.setdefault(label, name)
+        yield from tags(base + ("tag",), kind.tag)
+        yield from notifies(base + ("notify",), kind.notify)
+        if kind.default_severity and kind.default_severity not in policy.severities:
+            yield base + ("default_severity",), (
+                f"unknown severity {kind.default_severity!r} (expected: one of {_list(set(policy.severities))})"
+            )
+    own = policy.labels
+    for key in ("acknowledged", "active", "status"):
+        label = getattr(own, key)
+        if label in owner or label in kind_owner:
+            yield ("labels", key), f"label {label!r} is also a severity or kind label"
+    if policy.oncall:
+        rotation = policy.oncall.rotation
+        for i, member in enumerate(rotation.members):
+            if member not in people:
+                yield ("oncall", "rotation", "members", i), f"unknown person {member!r}"
+        if len(set(rotation.members)) != len(rotation.members):
+            yield ("oncall", "rotation", "members"), "a member is listed twice"
+        for member in rotation.skip:
+            if member not in rotation.members:
+                yield ("oncall", "rotation", "skip", member), f"{member!r} is not a rotation member"
+        yield from notifies(("oncall", "notify"), policy.oncall.notify)
+        for i, override in enumerate(policy.oncall.overrides):
+            base = ("oncall", "overrides", i)
+            for key in ("who", "instead_of"):
+                if getattr(override, key) not in people:
+                    yield base + (key,), f"unknown person {getattr(override, key)!r}"
+            if override.who == override.instead_of:
+                yield base + ("who",), "a person cannot cover for themselves"
+            if override.to <= override.from_:
+                yield base + ("to",), "`to` must be after `from`"
+
+
+def _list(names: set[str]) -> str:
+    return ", ".join(sorted(names)) or "(none defined)"

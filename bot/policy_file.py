@@ -1,0 +1,169 @@
+"""Load a policy file, keeping every node's position, and report ALL problems as FILE:LINE:COL.
+
+The bot runs unattended and pages people: a policy is validated whole before anything is
+fetched, and every problem is reported at once rather than one per CI run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path as FsPath
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from bot.errors import ConfigError, Problem
+from bot.policy import Path, Policy, check_references
+
+Positions = dict[Path, tuple[int, int]]
+
+
+def _compose(text: str, file: str) -> tuple[Any, Positions, list[Problem]]:
+    """YAML -> (plain data, path -> (line, col) of each key and value, problems such as duplicate keys)."""
+    positions: Positions = {}
+    problems: list[Problem] = []
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise ConfigError([Problem(file, line, col, f"not valid YAML: {exc.problem or exc}")]) from None
+    if root is None:
+        return {}, positions, problems
+    constructor = yaml.SafeLoader("")
+
+    def walk(node: yaml.Node, path: Path) -> Any:
+        positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = constructor.construct_object(key_node, deep=True)
+                key = str(key) if not isinstance(key, str) else key
+                key_path = path + (key,)
+                here = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                if key in out:
+                    problems.append(Problem(file, *here, f"{_dotted(key_path)}: duplicate key"))
+                positions[key_path] = here
+                out[key] = walk(value_node, key_path)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [walk(item, path + (i,)) for i, item in enumerate(node.value)]
+        return constructor.construct_object(node, deep=True)
+
+    return walk(root, ()), positions, problems
+
+
+def _dotted(path: Path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _locate(path: Path, positions: Positions) -> tuple[int, int]:
+    for cut in range(len(path), -1, -1):
+        if path[:cut] in positions:
+            return positions[path[:cut]]
+    return (1, 1)
+
+
+def _pydantic_problems(exc: ValidationError, file: str, positions: Positions) -> Iterable[Problem]:
+    for error in exc.errors():
+        # Drop pydantic's internal steps (e.g. function-after[...]) that are not keys of the file.
+        path: Path = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            message = f"unknown key {path[-1]!r}" + _did_you_mean(path, positions)
+        elif kind == "missing":
+            message = "required key is missing"
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+            if error.get("input") is not None and kind not in ("value_error",):
+                message += f" (got: {error['input']!r})"
+        yield Problem(file, *_locate(path, positions), f"{_dotted(path)}: {message}")
+
+
+def _did_you_mean(path: Path, positions: Positions) -> str:
+    """A typo hint from the model's own field names."""
+    import difflib
+
+    from bot import policy as model
+
+    fields: dict[Path, type] = {(): model.Policy}
+    parent = path[:-1]
+    cls = _model_at(parent)
+    if cls is None:
+        return ""
+    names = [f.alias or name for name, f in cls.model_fields.items() if name != "source"]
+    close = difflib.get_close_matches(str(path[-1]), names, n=1)
+    del fields
+    return f" (did you mean {close[0]!r}? expected one of: {', '.join(names)})" if close else f" (expected one of: {', '.join(names)})"
+
+
+def _model_at(path: Path) -> type | None:
+    from bot import policy as model
+
+    routes: dict[str, Any] = {
+        "people": model.Person,
+        "channels": model.ChannelConfig,
+        "severities": model.Severity,
+        "kinds": model.Kind,
+    }
+    if not path:
+        return model.Policy
+    head = path[0]
+    if head in routes and len(path) == 2:
+        return routes[head]
+    if head == "severities" and len(path) == 3 and path[2] == "outage_issue":
+        return model.OutageIssue
+    if head == "severities" and len(path) == 4 and path[2] == "escalation":
+        return model.EscalationStep
+    if head == "oncall":
+        if len(path) == 1:
+            return model.OnCall
+        if path[1:] == ("rotation",):
+            return model.Rotation
+        if len(path) == 3 and path[1] == "overrides":
+            return model.Override
+    if path == ("labels",):
+        return model.Labels
+    if path == ("status_page",):
+        return model.StatusPage
+    return None
+
+
+def parse_policy(text: str, file: str, *, template_names: set[str] | None = None) -> Policy:
+    """Validate policy text whole; raise ConfigError with every problem, or return the Policy.
+
+    `template_names`: the templates that exist (bundled and the user's); None skips that check.
+    """
+    data, positions, problems = _compose(text, file)
+    if not isinstance(data, dict):
+        raise ConfigError([Problem(file, 1, 1, "a policy is a mapping of keys (timezone, people, severities, ...)")])
+    try:
+        policy = Policy.model_validate({**data, "source": file})
+    except ValidationError as exc:
+        problems.extend(_pydantic_problems(exc, file, positions))
+        raise ConfigError(sorted(problems, key=lambda p: (p.line, p.column))) from None
+    names = template_names if template_names is not None else set()
+    refs = list(check_references(policy, names))
+    if template_names is None:
+        refs = [(p, m) for p, m in refs if not m.startswith("unknown template")]
+    if policy.oncall is not None:
+        from bot.oncall import check_oncall
+
+        refs.extend(check_oncall(policy.oncall, policy.tz))
+    for path, message in refs:
+        problems.append(Problem(file, *_locate(path, positions), f"{_dotted(path)}: {message}"))
+    if problems:
+        raise ConfigError(sorted(problems, key=lambda p: (p.line, p.column)))
+    return policy
+
+
+def load_policy(path: FsPath, *, template_names: set[str] | None = None) -> Policy:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([Problem(str(path), 1, 1, f"cannot read the policy: {exc.strerror}")]) from None
+    return parse_policy(text, str(path), template_names=template_names)

@@ -1,0 +1,124 @@
+"""The two interfaces the executor applies a plan through: a forge and a chat notifier.
+
+Each forge (GitHub, GitLab, the local sqlite one) and each chat service (Slack Web API,
+Slack webhook, Apprise, the local one) implements one of these. Methods raise
+`bot.errors.ServiceError` (naming the request, never a token) when a call still fails
+after the adapter's retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from bot.records import (
+    Access,
+    ChatMessage,
+    ChatRef,
+    Channel,
+    Comment,
+    ForgeCapabilities,
+    Issue,
+    PinOutcome,
+    Reaction,
+)
+
+
+class Forge(Protocol):
+    name: str  # "github", "gitlab", "local"
+    capabilities: ForgeCapabilities
+
+    # -- reading ---------------------------------------------------------------------------
+    def get_issue(self, number: int) -> Issue: ...
+
+    def list_comments(self, number: int) -> list[Comment]:
+        """Every comment (GitLab: every non-system note), oldest first."""
+        ...
+
+    def list_reactions(self, number: int) -> list[Reaction]:
+        """Reactions (GitLab: award emoji) on the issue itself."""
+        ...
+
+    def label_added_at(self, number: int, label: str) -> datetime | None:
+        """When `label` was last added to the issue (GitHub issue events, GitLab resource label
+        events); None when the forge has no record."""
+        ...
+
+    def search_open_issues(self, labels: Sequence[str]) -> list[Issue]:
+        """Open issues carrying ANY of `labels`, in as few requests as the forge allows
+        (GitHub: one search; never a walk over every issue)."""
+        ...
+
+    def access_of(self, login: str) -> Access:
+        """The user's access to the repository or project (NONE when not a member)."""
+        ...
+
+    def find_issue_with_marker(self, marker: str, label: str) -> Issue | None:
+        """A bot-created issue carrying `label` whose body contains `marker`. Used only to
+        recover after a run died between creating an issue and recording it."""
+        ...
+
+    def pinned_issues(self) -> list[Issue]:
+        """Issues currently pinned (empty where pinning is unsupported)."""
+        ...
+
+    # -- writing ---------------------------------------------------------------------------
+    def post_comment(self, number: int, body: str) -> Comment: ...
+
+    def edit_comment(self, number: int, comment_id: int, body: str) -> None: ...
+
+    def create_issue(
+        self,
+        *,
+        title: str,
+        body: str,
+        labels: Sequence[str],
+        confidential: bool = False,
+        incident: bool = False,
+    ) -> Issue:
+        """Open an issue; creates missing labels. `confidential` and `incident` are honoured
+        where the forge supports them (see capabilities)."""
+        ...
+
+    def edit_issue_body(self, number: int, body: str) -> None: ...
+
+    def add_labels(self, number: int, labels: Sequence[str]) -> None:
+        """Add labels, creating missing ones in the repository first."""
+        ...
+
+    def remove_labels(self, number: int, labels: Sequence[str]) -> None:
+        """Remove labels; a label the issue does not carry is not an error."""
+        ...
+
+    def close_issue(self, number: int) -> None: ...
+
+    def pin_issue(self, number: int) -> PinOutcome: ...
+
+    def unpin_issue(self, number: int) -> None: ...
+
+
+class Notifier(Protocol):
+    """A chat service. Services that cannot thread, edit or react say so in `can_thread`;
+    the executor then posts updates as new messages or skips edits and reactions."""
+
+    service: str
+    can_thread: bool  # replies in a thread, edit the root message, add reactions
+
+    def post(self, channel: Channel, message: ChatMessage, *, thread: ChatRef | None = None) -> ChatRef:
+        """Post a message (a thread reply when `thread` is given); `message.metadata_key` is the
+        idempotency key to store with it where the service can."""
+        ...
+
+    def update(self, ref: ChatRef, message: ChatMessage) -> None:
+        """Replace the text of a posted message (the incident's root alert)."""
+        ...
+
+    def react(self, ref: ChatRef, emoji: str) -> None:
+        """Add a reaction ("eyes", "white_check_mark"); already present is not an error."""
+        ...
+
+    def find(self, channel: Channel, key: str) -> ChatRef | None:
+        """A message already posted with idempotency key `key` (recent history), or None.
+        Used only to recover after a run died between posting and recording."""
+        ...

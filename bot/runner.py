@@ -1,0 +1,269 @@
+"""The shell around the pure core: read what the plan needs from the forge, plan, apply.
+
+`handle` reacts to one forge event; `tick` is the scheduled run over every active incident.
+Both work the same on GitHub, GitLab and the local forge: they only use the Forge interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from bot import actions as a
+from bot.errors import ServiceError
+from bot.events import Event, EventKind
+from bot.executor import Executor, Outcome, channel_of
+from bot.ledger import Incident, Ledger, STATUS_RE, decode_ledger, outage_source, status_data, status_marker
+from bot.planner import ForgeInfo, Plan, command_in, plan
+from bot.policy import Policy
+from bot.ports import Forge, Notifier
+from bot.records import Access, ChatMessage, Comment, Issue
+from bot.render import Renderer
+from bot.status import HEARTBEAT, STALE_TICK, Index, entry_for, needs_look, record_resolved
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class Report:
+    """What a run did: lines for the log, failures for the exit code."""
+
+    lines: list[str] = field(default_factory=list)
+    failures: list[ServiceError] = field(default_factory=list)
+    plans: list[tuple[int, Plan, Outcome]] = field(default_factory=list)
+
+    def add(self, number: int, planned: Plan, outcome: Outcome) -> None:
+        self.plans.append((number, planned, outcome))
+        self.failures.extend(outcome.failures)
+        for note in planned.notes:
+            self.lines.append(f"#{number}: {note}")
+        for line in outcome.performed:
+            self.lines.append(f"#{number}:   {line}")
+
+
+class Runner:
+    def __init__(self, forge: Forge, notifiers: Mapping[str, Notifier], policy: Policy, renderer: Renderer, *,
+                 now: datetime, dry_run: bool = False, log: Log = lambda _: None) -> None:
+        self.forge = forge
+        self.notifiers = notifiers
+        self.policy = policy
+        self.renderer = renderer
+        self.now = now
+        self.dry_run = dry_run
+        self.log = log
+        self.info = ForgeInfo(forge.name, forge.capabilities)
+        self.bot_login: str | None = getattr(forge, "bot_login", None)
+
+    def executor(self) -> Executor:
+        return Executor(self.forge, self.notifiers, self.policy, self.renderer, now=self.now, dry_run=self.dry_run, log=self.log)
+
+    # -- the ledger -----------------------------------------------------------------------------
+    def _by_bot(self, comment: Comment) -> bool:
+        # Only the bot's own comments are trusted as state: anyone can paste a marker.
+        return self.bot_login is None or comment.author.lower() == self.bot_login.lower()
+
+    def load(self, source: int) -> tuple[Ledger | None, Comment | None, list[Comment]]:
+        comments = self.forge.list_comments(source)
+        for comment in comments:
+            if self._by_bot(comment):
+                ledger = decode_ledger(comment.body)
+                if ledger is not None:
+                    return ledger, comment, comments
+        return None, None, comments
+
+    def _trusted(self, login: str) -> bool:
+        if self.policy.person_by_handle(self.forge.name if self.forge.name != "local" else "github", login):
+            return True
+        return self.forge.access_of(login) >= Access.TRIAGE
+
+    def _run(self, event: Event, source: int, report: Report, loaded: tuple[Ledger | None, Comment | None, list[Comment]] | None = None) -> Ledger | None:
+        ledger, comment, comments = loaded or self.load(source)
+        incident = ledger.incident if ledger else None
+        if event.kind == EventKind.COMMENTED and event.comment and incident and command_in(event.comment.body):
+            event = replace(event, actor_trusted=self._trusted(event.actor))
+        planned = plan(event, incident, self.now, self.policy, self.info)
+        if not planned.actions and (ledger is None or not ledger.outbox):
+            report.add(source, planned, Outcome(ledger=ledger))
+            return ledger
+        outcome = self.executor().apply(planned, ledger, comment, comments)
+        report.add(source, planned, outcome)
+        return outcome.ledger
+
+    # -- one event ------------------------------------------------------------------------------
+    def handle(self, event: Event) -> Report:
+        report = Report()
+        issue = event.issue
+        if STATUS_RE.search(issue.body or ""):
+            report.lines.append(f"#{issue.number} is the status issue: nothing to do")
+            return report
+        if event.kind == EventKind.COMMENTED and event.comment and self.bot_login and event.comment.author.lower() == self.bot_login.lower():
+            report.lines.append("a comment of the bot's own: nothing to do")
+            return report
+        source = outage_source(issue.body) if self._bot_issue(issue) else None
+        self._run(event, source if source is not None else issue.number, report)
+        return report
+
+    def _bot_issue(self, issue: Issue) -> bool:
+        return self.bot_login is None or issue.author.lower() == self.bot_login.lower()
+
+    # -- the scheduled run --------------------------------------------------------------------------
+    def tick(self) -> Report:
+        report = Report()
+        policy = self.policy
+        labels = policy.all_severity_labels() + [policy.labels.status]
+        listed = self.forge.search_open_issues(labels)
+        status_issue = next((i for i in listed if policy.labels.status in i.labels and STATUS_RE.search(i.body) and self._bot_issue(i)), None)
+        index = Index.from_data(status_data(status_issue.body) if status_issue else None)
+        before = index
+        open_sources = {i.number: i for i in listed if i is not status_issue and not (outage_source(i.body) is not None and self._bot_issue(i))}
+        stale = index.last_tick is not None and self.now - index.last_tick > STALE_TICK
+
+        for number, issue in open_sources.items():
+            severity = policy.severity_of(issue.labels)
+            entry = index.entries.get(number)
+            if not needs_look(entry, issue, severity, self.now) and not stale:
+                continue
+            ledger = self._tick_incident(issue, report, stale_since=index.last_tick if stale else None)
+            index = self._index_update(index, number, issue, ledger)
+        # incidents the index lists whose issue is no longer open with a severity label
+        for number in [n for n in index.entries if n not in open_sources]:
+            try:
+                issue = self.forge.get_issue(number)
+            except (ServiceError, LookupError):
+                index = replace(index, entries={k: v for k, v in index.entries.items() if k != number})
+                continue
+            kind = EventKind.CLOSED if not issue.is_open else EventKind.UNLABELED
+            removed = tuple(policy.severities[index.entries[number].severity].labels)
+            event = Event(kind=kind, issue=issue, actor="outage-bot", at=min(issue.updated_at, self.now), labels_removed=removed)
+            ledger = self._run(event, number, report)
+            index = self._index_update(index, number, issue, ledger)
+
+        index = self._handoffs(index, report)
+        index = replace(index, last_tick=self.now) if (index != before or self._heartbeat_due(before)) else index
+        if index != before and not self.dry_run:
+            self._save_index(status_issue, index, report)
+        report.lines.append(f"tick at {self.now.isoformat()}: {len(open_sources)} open incident issue(s)")
+        return report
+
+    def _heartbeat_due(self, index: Index) -> bool:
+        return index.last_tick is None or self.now - index.last_tick >= HEARTBEAT
+
+    def _tick_incident(self, issue: Issue, report: Report, *, stale_since: datetime | None) -> Ledger | None:
+        loaded = self.load(issue.number)
+        ledger = loaded[0]
+        if ledger is None:
+            # A severity label with no incident: an event was lost (webhook disabled, run not
+            # started). Declare now, counting the deadline from when the label went on.
+            severity = self.policy.severity_of(issue.labels)
+            label = next((lb for lb in issue.labels if severity and lb in self.policy.severities[severity].labels), None)
+            at = (self.forge.label_added_at(issue.number, label) if label else None) or issue.created_at
+            event = Event(kind=EventKind.TICK, issue=issue, actor="outage-bot", at=min(at, self.now))
+            return self._run(event, issue.number, report, loaded)
+        incident = ledger.incident
+        if incident.status == "active" and (issue.eyes or 0) > 0:
+            ledger = self._eyes(issue, ledger, loaded, report) or ledger
+            loaded = self.load(issue.number) if ledger is not loaded[0] and not self.dry_run else loaded
+        if stale_since is not None and ledger.incident.active and ledger.incident.outage_issue and not self.dry_run:
+            self._stale_notice(ledger.incident, stale_since, report)
+        event = Event(kind=EventKind.TICK, issue=issue, actor="outage-bot", at=self.now)
+        return self._run(event, issue.number, report, loaded)
+
+    def _eyes(self, issue: Issue, ledger: Ledger, loaded: tuple, report: Report) -> Ledger | None:
+        """👀 has no webhook on GitHub: the tick looks for it and acknowledges."""
+        reactions = [r for r in self.forge.list_reactions(issue.number) if r.emoji == "eyes" and not (self.bot_login and r.user == self.bot_login)]
+        if not reactions:
+            return None
+        first = min(reactions, key=lambda r: r.created_at or self.now)
+        event = Event(kind=EventKind.REACTED, issue=issue, actor=first.user, at=first.created_at or self.now, emoji="eyes")
+        return self._run(event, issue.number, report, loaded)
+
+    def _stale_notice(self, incident: Incident, since: datetime, report: Report) -> None:
+        key = f"{incident.source}:g{incident.generation}:stale:{since:%Y%m%dT%H%M}"
+        outage = incident.outage_issue
+        if outage is None:
+            return
+        text = self.renderer.render("stale_tick.md.j2", {"since": since, "now": self.now, "forge": self.forge.name})
+        from bot.ledger import key_marker, keys_in
+
+        if any(key in keys_in(c.body) for c in self.forge.list_comments(outage)):
+            return
+        self.forge.post_comment(outage, text.rstrip("\n") + "\n\n" + key_marker(key) + "\n")
+        report.lines.append(f"#{incident.source}: the scheduled run had not run since {since.isoformat()}: said so on #{outage}")
+
+    def _index_update(self, index: Index, number: int, issue: Issue, ledger: Ledger | None) -> Index:
+        if ledger is None:
+            return index
+        if not ledger.incident.active:
+            return record_resolved(index, number, ledger.incident)
+        entries = dict(index.entries)
+        entries[number] = entry_for(ledger.incident, issue, self.policy, self.now)
+        if ledger.outbox:  # something failed: look again next tick
+            entries[number] = replace(entries[number], next_due=self.now)
+        return replace(index, entries=entries)
+
+    def _handoffs(self, index: Index, report: Report) -> Index:
+        """At each shift start: who is primary and secondary now, and a heads-up to the next
+        primary (secondary this week) to avoid blocking work."""
+        oncall = self.policy.oncall
+        channels = self.handoff_channels()
+        if oncall is None or not channels:
+            return index
+        from bot.oncall import handoffs_between
+
+        since = index.last_tick or (self.now - timedelta(minutes=15))
+        done = set(index.done)
+        for shift in handoffs_between(oncall, self.policy.tz, since, self.now):
+            key = f"handoff:{shift.start:%Y%m%dT%H%M}"
+            if key in done:
+                continue
+            ctx = {"shift": shift, "primary": self._name(shift.primary), "secondary": self._name(shift.secondary),
+                   "slack_mentions": [m for m in (self._slack(shift.primary), self._slack(shift.secondary)) if m]}
+            text = self.renderer.render("chat/handoff.txt.j2", ctx).strip()
+            headline, _, body = text.partition("\n")
+            for channel_id in channels:
+                notifier = self.notifiers.get(channel_id)
+                if notifier is None or self.dry_run:
+                    report.lines.append(f"handoff: {'would post' if self.dry_run else 'no chat service for'} {channel_id}")
+                    continue
+                message = ChatMessage(headline=headline, body=body.strip(), mentions=tuple(ctx["slack_mentions"]), metadata_key=f"{key}:{channel_id}")
+                try:
+                    notifier.post(channel_of(self.policy, channel_id), message)
+                except ServiceError as exc:
+                    report.failures.append(exc)
+                    continue
+                report.lines.append(f"handoff: {headline} -> {channel_id}")
+            done.add(key)
+        return replace(index, done=frozenset(done))
+
+    def handoff_channels(self) -> list[str]:
+        oncall = self.policy.oncall
+        if oncall is None:
+            return []
+        if oncall.notify:
+            return list(oncall.notify)
+        return ["alerts"] if "alerts" in self.policy.channels else []
+
+    def _name(self, pid: str) -> str:
+        person = self.policy.people.get(pid)
+        return (person.name if person else None) or pid
+
+    def _slack(self, pid: str) -> str | None:
+        person = self.policy.people.get(pid)
+        return person.slack if person else None
+
+    def _save_index(self, status_issue: Issue | None, index: Index, report: Report) -> None:
+        policy = self.policy
+        ctx = {"index": index, "entries": sorted(index.entries.items(), key=lambda kv: kv[1].declared_at, reverse=True),
+               "history": index.history, "status_page": policy.status_page.url or "", "now": self.now,
+               "severities": {n: s.description or "" for n, s in policy.severities.items()}}
+        body = self.renderer.render("status.md.j2", ctx).rstrip("\n") + "\n\n" + status_marker(index.to_data()) + "\n"
+        if status_issue is None:
+            self.forge.create_issue(title=policy.status_page.title, body=body, labels=[policy.labels.status])
+            report.lines.append("status issue opened")
+        else:
+            self.forge.edit_issue_body(status_issue.number, body)
+
+
+def actions_summary(report: Report) -> list[str]:
+    return [f"{type(x).__name__}" for _, p, _ in report.plans for x in p.actions if isinstance(x, a.Action)]
