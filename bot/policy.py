@@ -141,7 +141,9 @@ class Labels(Strict):
     """The bot's own labels."""
 
     acknowledged: str = "incident::acknowledged"
-    active: str = "incident::active"  # on the source and outage issues while the incident is open
+    # On the outage issue while the incident is open. Not in the `incident::` scope: GitLab keeps
+    # one label per scope, so `incident::acknowledged` would remove it.
+    active: str = "outage::active"
     status: str = "outage-bot::status"  # the status issue
 
 
@@ -285,6 +287,15 @@ def check_references(policy: Policy, template_names: set[str]) -> Iterator[tuple
         label = getattr(own, key)
         if label in owner or label in kind_owner:
             yield ("labels", key), f"label {label!r} is also a severity or kind label"
+    scopes: dict[str, str] = {}
+    for key in ("acknowledged", "active", "status"):
+        label = getattr(own, key)
+        scope = label.rpartition("::")[0]
+        if scope and scope in scopes:
+            yield ("labels", key), (
+                f"label {label!r} shares the scope {scope!r}:: with labels.{scopes[scope]}; GitLab keeps one label "
+                "per scope, so one would remove the other (expected: a different scope)")
+        scopes.setdefault(scope, key) if scope else None
     if policy.oncall:
         rotation = policy.oncall.rotation
         for i, member in enumerate(rotation.members):

@@ -17,6 +17,7 @@ from bot.errors import ConfigError, Problem
 from bot.policy import Path, Policy, check_references
 
 Positions = dict[Path, tuple[int, int]]
+VALUE = "<value>"  # suffix marking the position of a key's value rather than of the key
 
 
 def _compose(text: str, file: str) -> tuple[Any, Positions, list[Problem]]:
@@ -35,6 +36,7 @@ def _compose(text: str, file: str) -> tuple[Any, Positions, list[Problem]]:
 
     def walk(node: yaml.Node, path: Path) -> Any:
         positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        positions[path + (VALUE,)] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
@@ -81,7 +83,26 @@ def _pydantic_problems(exc: ValidationError, file: str, positions: Positions) ->
             message = error["msg"].removeprefix("Value error, ")
             if error.get("input") is not None and kind not in ("value_error",):
                 message += f" (got: {error['input']!r})"
-        yield Problem(file, *_locate(path, positions), f"{_dotted(path)}: {message}")
+        where = path if kind in ("extra_forbidden", "missing") or path + (VALUE,) not in positions else path + (VALUE,)
+        yield Problem(file, *_locate(where, positions), f"{_dotted(path)}: {message}")
+
+
+def _without(data: Any, paths: list[Path]) -> Any:
+    """`data` with the values at `paths` removed, so the rest can still be checked."""
+    import copy
+
+    out = copy.deepcopy(data)
+    for path in paths:
+        node = out
+        for part in path[:-1]:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                node = None
+                break
+        if isinstance(node, dict):
+            node.pop(path[-1], None)
+    return out
 
 
 def _did_you_mean(path: Path, positions: Positions) -> str:
@@ -141,12 +162,35 @@ def parse_policy(text: str, file: str, *, template_names: set[str] | None = None
     data, positions, problems = _compose(text, file)
     if not isinstance(data, dict):
         raise ConfigError([Problem(file, 1, 1, "a policy is a mapping of keys (timezone, people, severities, ...)")])
-    try:
-        policy = Policy.model_validate({**data, "source": file})
-    except ValidationError as exc:
-        problems.extend(_pydantic_problems(exc, file, positions))
-        raise ConfigError(sorted(problems, key=lambda p: (p.line, p.column))) from None
+    policy = None
+    attempt = data
+    for _ in range(5):
+        try:
+            policy = Policy.model_validate({**attempt, "source": file})
+            break
+        except ValidationError as exc:
+            if attempt is data:
+                problems.extend(_pydantic_problems(exc, file, positions))
+            # Drop the offending values and validate again, so that reference problems
+            # elsewhere are reported in the same run rather than the next.
+            bad = [tuple(p for p in e["loc"] if not (isinstance(p, str) and "[" in p)) for e in exc.errors()]
+            if any(e["type"] == "missing" for e in exc.errors()):
+                break
+            attempt = _without(attempt, [b for b in bad if b])
+    if policy is None or problems:
+        if policy is not None:
+            problems.extend(_reference_problems(policy, positions, file, template_names))
+        raise ConfigError(sorted(set(problems), key=lambda p: (p.line, p.column, p.message)))
+    problems.extend(_reference_problems(policy, positions, file, template_names))
+    if problems:
+        raise ConfigError(sorted(problems, key=lambda p: (p.line, p.column)))
+    return policy
+
+
+def _reference_problems(policy: Policy, positions: Positions, file: str, template_names: set[str] | None) -> list[Problem]:
+    problems: list[Problem] = []
     names = template_names if template_names is not None else set()
+
     refs = list(check_references(policy, names))
     if template_names is None:
         refs = [(p, m) for p, m in refs if not m.startswith("unknown template")]
@@ -155,10 +199,9 @@ def parse_policy(text: str, file: str, *, template_names: set[str] | None = None
 
         refs.extend(check_oncall(policy.oncall, policy.tz))
     for path, message in refs:
-        problems.append(Problem(file, *_locate(path, positions), f"{_dotted(path)}: {message}"))
-    if problems:
-        raise ConfigError(sorted(problems, key=lambda p: (p.line, p.column)))
-    return policy
+        where = path + (VALUE,) if path + (VALUE,) in positions else path
+        problems.append(Problem(file, *_locate(where, positions), f"{_dotted(path)}: {message}"))
+    return problems
 
 
 def load_policy(path: FsPath, *, template_names: set[str] | None = None) -> Policy:

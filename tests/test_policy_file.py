@@ -1,0 +1,97 @@
+"""Policy validation: every problem at once, each as FILE:LINE:COL: path: message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import check_templates, load
+from bot.errors import ConfigError
+from bot.policy_file import parse_policy
+from bot.resources import data_dir
+
+GOOD = """\
+timezone: America/New_York
+people:
+  taylor: {github: taylor-gh, slack: U02TAYLOR}
+  will: {github: willds}
+channels:
+  alerts: {slack: "#outage-alerts"}
+severities:
+  critical:
+    labels: [priority::highest]
+    resolve_within: 24h
+    tag: [taylor]
+    notify: [alerts]
+"""
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as exc:
+        parse_policy(text, "p.yml", template_names={"outage_issue.md.j2"})
+    return [str(p) for p in exc.value.problems]
+
+
+def test_the_contract_example_is_valid() -> None:
+    contract = (Path(__file__).parent / "fixtures" / "contract_policy.yml").read_text()
+    policy = parse_policy(contract, "contract.yml", template_names={"outage_issue.md.j2"})
+    assert policy.severity_of(["urgency::highest"]) == "critical"
+    assert policy.kind_of(["security"]) == "security"
+
+
+@pytest.mark.parametrize("preset", sorted(p.name for p in data_dir("workflows").glob("*.yml")))
+def test_every_preset_validates_with_its_templates(preset: str) -> None:
+    policy, renderer = load(data_dir("workflows") / preset)
+    assert check_templates(policy, renderer) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("resolve_within: 24h", "resolve_withn: 24h"),
+         "p.yml:10:5: severities.critical.resolve_withn: unknown key 'resolve_withn' (did you mean 'resolve_within'?"),
+        (("resolve_within: 24h", "resolve_within: 24 hours"), "p.yml:10:21: severities.critical.resolve_within: '24 hours' is not a duration"),
+        (("America/New_York", "America/New_Yrok"), "p.yml:1:11: timezone: unknown time zone 'America/New_Yrok'"),
+        (("tag: [taylor]", "tag: [tayler]"), "p.yml:11:11: severities.critical.tag[0]: unknown person 'tayler'"),
+        (("notify: [alerts]", "notify: [alert]"), "p.yml:12:14: severities.critical.notify[0]: unknown channel 'alert'"),
+        (("tag: [taylor]", "tag: [oncall.primary]"), "severities.critical.tag[0]: 'oncall.primary' needs an `oncall:` section"),
+    ],
+)
+def test_each_kind_of_mistake_is_located(change: tuple[str, str], expected: str) -> None:
+    found = problems(GOOD.replace(*change))
+    assert any(line.startswith(expected) or expected in line for line in found), found
+
+
+def test_a_label_claimed_twice_and_other_problems_are_reported_together() -> None:
+    text = GOOD + """\
+  major:
+    labels: [priority::highest]
+    resolve_within: soon
+    outage_issue: {template: nope.md.j2}
+"""
+    found = problems(text)
+    assert any(line.startswith("p.yml:14:14: severities.major.labels[0]: label 'priority::highest' is already claimed") for line in found), found
+    assert any("severities.major.resolve_within" in line for line in found)
+    assert len(found) >= 2
+
+
+def test_duplicate_keys_and_bad_yaml() -> None:
+    assert any("duplicate key" in p for p in problems(GOOD + "timezone: UTC\n"))
+    bad = problems("severities: [\n")
+    assert bad[0].startswith("p.yml:") and "not valid YAML" in bad[0]
+
+
+def test_own_labels_sharing_a_gitlab_scope_are_an_error() -> None:
+    found = problems(GOOD + "labels: {active: incident::open}\n")
+    assert any("shares the scope 'incident'::" in p for p in found), found
+
+
+def test_a_broken_user_template_names_its_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "tag.md.j2").write_text("Hello\n{{ incident.nope }}\n")
+    policy_file = tmp_path / "p.yml"
+    policy_file.write_text(GOOD + "templates: t\n")
+    policy, renderer = load(policy_file)
+    found = [str(p) for p in check_templates(policy, renderer)]
+    assert any("tag.md.j2:2:1: template error" in p for p in found), found
