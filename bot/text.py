@@ -16,7 +16,7 @@ ZWSP = "\u200b"  # zero-width space: invisible, but breaks @mentions, autolinks 
 # invisible format characters a title could use to hide or reorder text.
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~>=:$%&^\"'])")
-_SIGILS = re.compile(r"([@#!~%$&:])(?=\S)")
+_SIGILS = re.compile(r"([@#!~%$&:<])(?=\S)")
 _SCHEME = re.compile(r"(?i)\b(https?|ftp|mailto|file|javascript|data|www)(?=[:.])")
 
 TITLE_LIMIT = 200
@@ -63,6 +63,9 @@ def md_block(text: object, limit: int = BLOCK_LIMIT) -> str:
 def md_code(text: object, limit: int = 500) -> str:
     """User text shown verbatim in a code span (e.g. a URL someone typed): never linked."""
     value = one_line(text, limit).replace("`", "'")
+    # Inert even where code spans are not honoured (mail notifications, chat previews).
+    value = _SCHEME.sub(lambda m: m.group(1) + ZWSP, value)
+    value = _SIGILS.sub(lambda m: m.group(1) + ZWSP, value)
     return f"`{value}`" if value else ""
 
 
@@ -84,7 +87,8 @@ def safe_url(url: object) -> str | None:
 def plain_title(text: object, limit: int = TITLE_LIMIT) -> str:
     """User text inside an issue title we write: plain text, but forges still link `#12` and
     `@name` there, so the sigils are broken too."""
-    return _SIGILS.sub(lambda m: m.group(1) + ZWSP, one_line(text, limit))
+    value = _SCHEME.sub(lambda m: m.group(1) + ZWSP, one_line(text, limit))
+    return _SIGILS.sub(lambda m: m.group(1) + ZWSP, value)
 
 
 class UserText(str):

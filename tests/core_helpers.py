@@ -27,6 +27,7 @@ class Sandbox:
     """The default policy on a fresh local forge and chat."""
 
     def __init__(self, tmp: Path, policy_path: Path | None = None) -> None:
+        tmp.mkdir(parents=True, exist_ok=True)
         self.policy, self.renderer = load(policy_path or default_policy_path())
         self.clock = Clock()
         self.db = tmp / "forge.sqlite"
