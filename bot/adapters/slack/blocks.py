@@ -1,0 +1,157 @@
+"""A ChatMessage as a Slack message: Block Kit blocks, a plain `text` fallback, and metadata.
+
+Layout, top to bottom, so a phone's lock screen and the first screenful carry what matters:
+a header (status emoji, severity, headline), a context line (status), the body, the fields
+(deadline, owner...), then a line with the link to the issue and the people tagged.
+
+Every piece of text from the message goes through `escape.fit` (cleaned, `& < >` escaped, cut
+to the block's limit). The only markup in the output is what this module writes itself: the
+`<url|label>` link and the `<@U…>` mentions built from `message.mentions`.
+Block limits: https://docs.slack.dev/reference/block-kit/blocks
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.adapters.slack.escape import escape, fit, slack_len
+from bot.records import ChatMessage
+
+EVENT_TYPE = "outage_bot_incident"  # our message metadata's event_type
+
+HEADER_LIMIT = 150  # header block: plain_text, 150 characters
+SECTION_LIMIT = 3000  # section text
+FIELD_LIMIT = 2000  # each section field
+FIELDS_PER_SECTION = 10
+LABEL_LIMIT = 200
+# Slack truncates `text` past 40,000 characters; a notification shows a line or two.
+TEXT_LIMIT = 3000
+
+STATUS_EMOJI = {
+    "open": "🔴",
+    "escalated": "🚨",
+    "acknowledged": "👀",
+    "resolved": "✅",
+    "false_positive": "⚪",
+    "false-positive": "⚪",
+}
+DEFAULT_EMOJI = "🔔"
+
+# Member ids (U…, W… on Enterprise Grid) and user-group ids (S…). Anything else in
+# `mentions` is dropped: an id is pasted into markup, so it must be only an id.
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
+_GROUP_ID = re.compile(r"S[A-Z0-9]{2,30}")
+# A URL we write into `<url|label>`: http(s), nothing that could end the link early.
+_SAFE_URL = re.compile(r"https?://[^\s<>|\"'`\\]+")
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+def render(message: ChatMessage) -> SlackMessage:
+    header = _header_text(message)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": header}},
+    ]
+    status = _status_line(message)
+    if status:
+        blocks.append({"type": "context", "elements": [_mrkdwn(status)]})
+    body = fit(message.body, SECTION_LIMIT).strip()
+    if body:
+        blocks.append({"type": "section", "text": _mrkdwn(body)})
+    fields = [_mrkdwn(text) for text in (_field(label, value) for label, value in message.fields) if text]
+    for start in range(0, len(fields), FIELDS_PER_SECTION):
+        blocks.append({"type": "section", "fields": fields[start : start + FIELDS_PER_SECTION]})
+    tagged = mentions(message)
+    footer = "\n".join(part for part in (link(message), f"Tagged: {tagged}" if tagged else "") if part)
+    if footer:
+        blocks.append({"type": "section", "text": _mrkdwn(footer)})
+    return SlackMessage(text=fallback_text(message), blocks=blocks)
+
+
+def metadata(message: ChatMessage) -> dict[str, Any] | None:
+    """The idempotency key, where `find` looks for it. chat.update needs both keys set."""
+    if not message.metadata_key:
+        return None
+    return {"event_type": EVENT_TYPE, "event_payload": {"key": message.metadata_key}}
+
+
+def fallback_text(message: ChatMessage) -> str:
+    """The top-level `text`: what notifications and screen readers show."""
+    parts = [_header_text(message)]
+    url = _url(message)
+    if url:
+        parts.append(url)
+    mention = mentions(message)
+    if mention:
+        parts.append(mention)
+    head = "\n".join(parts)
+    room = TEXT_LIMIT - slack_len(head) - 1
+    body = fit(message.body, room).strip() if room > 50 else ""
+    if body:
+        head += "\n" + body
+    return head
+
+
+def mentions(message: ChatMessage) -> str:
+    out = []
+    for raw in dict.fromkeys(message.mentions):
+        ident = str(raw).strip()
+        if _USER_ID.fullmatch(ident):
+            out.append(f"<@{ident}>")
+        elif _GROUP_ID.fullmatch(ident):
+            out.append(f"<!subteam^{ident}>")
+    return " ".join(out)
+
+
+def link(message: ChatMessage) -> str:
+    if message.link is None:
+        return ""
+    label, _ = message.link
+    text = fit(label, LABEL_LIMIT, one_line=True) or "Open"
+    url = _url(message)
+    if url is None:
+        return text
+    return f"<{url}|{text}>"
+
+
+def _url(message: ChatMessage) -> str | None:
+    if message.link is None:
+        return None
+    raw = str(message.link[1]).strip()
+    if not _SAFE_URL.fullmatch(raw) or len(raw) > 2000:
+        return None
+    # `&` in a URL is escaped too; Slack decodes it back before opening the link.
+    return escape(raw)
+
+
+def _header_text(message: ChatMessage) -> str:
+    emoji = STATUS_EMOJI.get(message.status, DEFAULT_EMOJI)
+    severity = fit(message.severity.upper(), 30, one_line=True) if message.severity else ""
+    prefix = f"{emoji} {severity} · " if severity else f"{emoji} "
+    return prefix + fit(message.headline, HEADER_LIMIT - slack_len(prefix), one_line=True)
+
+
+def _status_line(message: ChatMessage) -> str:
+    if not message.status:
+        return ""
+    word = message.status.replace("_", " ").replace("-", " ").capitalize()
+    return f"*{fit(word, 60, one_line=True)}*"
+
+
+def _field(label: str, value: str) -> str:
+    title = fit(str(label), 100, one_line=True).strip()
+    text = fit(str(value), FIELD_LIMIT - slack_len(title) - 3).strip()
+    if not title:
+        return text
+    return f"*{title}*\n{text}" if text else f"*{title}*"
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    # verbatim: Slack does no auto-linking or mention parsing of its own on this text.
+    return {"type": "mrkdwn", "text": text, "verbatim": True}

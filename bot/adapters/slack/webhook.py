@@ -1,0 +1,99 @@
+"""Slack over an incoming webhook: posts only.
+
+A webhook posts to the one channel chosen when it was created, cannot reply in a thread,
+edit or react, and returns no message ts, so there is nothing to record and nothing to find
+after a crash (docs/slack.md says what this loses). Its errors are plain-text bodies with an
+HTTP status: https://docs.slack.dev/messaging/sending-messages-using-incoming-webhooks
+The URL is a secret: no message here ever contains it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.error import URLError
+
+from slack_sdk.errors import SlackRequestError
+from slack_sdk.webhook import WebhookClient
+
+from bot.adapters.slack import failures
+from bot.adapters.slack.blocks import render
+from bot.errors import ServiceError
+from bot.records import Channel, ChatMessage, ChatRef
+
+SERVICE = "slack-webhook"
+
+
+class SlackWebhookNotifier:
+    """A `bot.ports.Notifier` on slack_sdk's WebhookClient."""
+
+    service = SERVICE
+    can_thread = False
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        variable: str = "SLACK_WEBHOOK_URL",
+        backoff: float = 0.5,
+        retries: int = 2,
+        timeout: int = 30,
+    ) -> None:
+        self.variable = variable  # named in errors instead of the URL
+        self.client = WebhookClient(
+            url=url.strip(),
+            timeout=timeout,
+            retry_handlers=failures.retry_handlers(backoff=backoff, retries=retries),
+        )
+
+    def post(self, channel: Channel, message: ChatMessage, *, thread: ChatRef | None = None) -> ChatRef:
+        # `thread` is ignored: a webhook cannot reply in one, so an update is a new message.
+        rendered = render(message)
+        shown = channel.slack or channel.id
+        request = f"POST {self.variable} (for {shown})"
+        try:
+            response = self.client.send(
+                text=rendered.text,
+                blocks=rendered.blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except (URLError, OSError, SlackRequestError) as exc:
+            reason = exc.reason if isinstance(exc, URLError) else exc
+            # str(SlackRequestError) can quote the URL: name only the exception's type.
+            detail = type(reason).__name__ if isinstance(exc, SlackRequestError) else f"{type(reason).__name__}: {reason}"
+            raise ServiceError(
+                failures.SERVICE,
+                request,
+                f"could not reach Slack: {detail}",
+                hint=f"check {self.variable} (an https://hooks.slack.com/… URL) and the runner's network access",
+            ) from None
+        if response.status_code != 200:
+            error = _error_code(response.body) or f"HTTP {response.status_code}"
+            if response.status_code == 429:
+                error = "ratelimited"
+            hint = failures.hint(error, channel=shown)
+            if not hint and response.status_code >= 500:
+                hint = failures.hint("rollup_error")
+            elif not hint and response.status_code in (403, 404):
+                hint = failures.hint("no_service")
+            raise ServiceError(failures.SERVICE, request, error, hint=hint)
+        # No ts comes back; a stable local id lets the ledger record that the post happened.
+        digest = hashlib.sha256((message.metadata_key or rendered.text).encode()).hexdigest()[:16]
+        return ChatRef(SERVICE, channel.id, f"webhook-{digest}")
+
+    def update(self, ref: ChatRef, message: ChatMessage) -> None:
+        """Nothing: a webhook cannot edit what it posted."""
+
+    def react(self, ref: ChatRef, emoji: str) -> None:
+        """Nothing: a webhook cannot react."""
+
+    def find(self, channel: Channel, key: str, *, thread: ChatRef | None = None) -> ChatRef | None:
+        """Always None: a webhook cannot read the channel back."""
+        return None
+
+
+def _error_code(body: str) -> str:
+    """Slack's webhook errors are one word (`channel_not_found`); anything else (an HTML
+    page from a proxy, say) is not repeated."""
+    word = (body or "").strip()
+    return word if word.replace("_", "").isalnum() and len(word) <= 64 else ""
