@@ -1,0 +1,478 @@
+"""`GitHubForge`: bot.ports.Forge on PyGithub (REST), GraphQL only for pinning.
+
+Requests per job are the cost that matters (a repository shares 1,000 GITHUB_TOKEN requests
+an hour, and secondary limits punish bursts), so this class:
+- builds PyGithub objects lazily (`Github(lazy=True)`): naming an issue costs nothing, only
+  reading or writing it does;
+- remembers, for the run, what GitHub just said (issues, comments, permissions, pinned
+  issues) and keeps that memory up to date with its own writes;
+- skips requests whose answer it already knows (no comments, no reactions, a label already
+  on or already off the issue);
+- lets GitHub create a missing label while adding it (see `add_labels`).
+PyGithub's `requester` is used directly where PyGithub's method drops the response we need
+or needs two requests for what one can say (PyGithub documents it for that purpose).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+from github import Auth, Github
+from github.GithubException import GithubException
+from github.Issue import Issue as GhIssue
+
+from bot.adapters.github import graphql
+from bot.adapters.github.convert import (
+    as_utc,
+    comment_from_object,
+    issue_from_graphql,
+    issue_from_object,
+    issue_from_payload,
+    is_pull_request,
+)
+from bot.adapters.github.labels import AUTO_CREATED_COLOUR, colour_of, description_of
+from bot.adapters.github.retry import RetrySettings, make_retry
+from bot.errors import ServiceError, UserError
+from bot.records import Access, Comment, ForgeCapabilities, Issue, PinOutcome, Reaction
+
+DEFAULT_API_URL = "https://api.github.com"
+DEFAULT_GRAPHQL_URL = "https://api.github.com/graphql"
+USER_AGENT = "outage-bot"
+# GitHub's search query limit is 256 characters (docs: "Limitations on query length").
+MAX_QUERY = 256
+
+# role_name of GET .../collaborators/{user}/permission; a custom role falls back on the
+# `user.permissions` booleans, then on the legacy `permission` (admin/write/read/none).
+_ROLES = {
+    "admin": Access.ADMIN,
+    "maintain": Access.MAINTAIN,
+    "write": Access.WRITE,
+    "triage": Access.TRIAGE,
+    "read": Access.READ,
+    "none": Access.NONE,
+}
+_PERMISSION_FLAGS = (
+    ("admin", Access.ADMIN),
+    ("maintain", Access.MAINTAIN),
+    ("push", Access.WRITE),
+    ("triage", Access.TRIAGE),
+    ("pull", Access.READ),
+)
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What this run last heard from GitHub about one issue."""
+
+    issue: Issue
+    comments: int | None = None  # the issue's comment count, when the response said
+    reactions: int | None = None  # reactions.total_count, when the response said
+
+
+class GitHubForge:
+    """A GitHub repository, through a token (GITHUB_TOKEN in Actions)."""
+
+    name = "github"
+    capabilities = ForgeCapabilities(pinning=True, confidential_issues=False, incident_issue_type=False)
+
+    def __init__(
+        self,
+        token: str,
+        repository: str,
+        *,
+        api_url: str = DEFAULT_API_URL,
+        graphql_url: str = DEFAULT_GRAPHQL_URL,
+        retry: RetrySettings = RetrySettings(),
+        timeout: int = 20,
+    ) -> None:
+        owner, _, name = repository.partition("/")
+        if not owner or not name or "/" in name:
+            raise UserError(f"GITHUB_REPOSITORY is {repository!r} (expected: owner/name)")
+        self.repository = repository
+        self._owner, self._name = owner, name
+        self._token = token
+        self._path = f"/repos/{repository}"
+        auth = Auth.Token(token)
+        common: dict[str, Any] = dict(
+            auth=auth,
+            timeout=timeout,
+            user_agent=USER_AGENT,
+            per_page=100,
+            lazy=True,
+            seconds_between_requests=retry.seconds_between_requests,
+            seconds_between_writes=retry.seconds_between_writes,
+        )
+        self._rest = Github(base_url=api_url.rstrip("/"), retry=make_retry(retry, retry_posts=False), **common)
+        # PyGithub sends any absolute URL to its base host; a client rooted at the GraphQL URL's
+        # own origin keeps GITHUB_GRAPHQL_URL exact (GHES: https://HOST/api/graphql).
+        parts = urlsplit(graphql_url)
+        self._graphql_path = parts.path or "/graphql"
+        self._gql = Github(
+            base_url=f"{parts.scheme}://{parts.netloc}", retry=make_retry(retry, retry_posts=True), **common
+        )
+        self._repo = self._rest.get_repo(repository)  # lazy: no request
+        self._known: dict[int, _Known] = {}
+        self._comments: dict[int, list[Comment]] = {}
+        self._access: dict[str, Access] = {}
+        self._pinned: list[Issue] | None = None
+        self._label_times: dict[tuple[int, str], datetime | None] = {}
+
+    # -- reading -------------------------------------------------------------------------------
+    def get_issue(self, number: int) -> Issue:
+        known = self._known.get(number)
+        if known:
+            return known.issue
+        with self._calling(f"GET {self._path}/issues/{number}"):
+            gh = self._repo.get_issue(number)
+            gh.complete()
+            return self._remember(gh)
+
+    def list_comments(self, number: int) -> list[Comment]:
+        if number in self._comments:
+            return list(self._comments[number])
+        known = self._known.get(number)
+        if known and known.comments == 0:
+            comments: list[Comment] = []  # the issue we just read has none: no request
+        else:
+            with self._calling(f"GET {self._path}/issues/{number}/comments"):
+                comments = [comment_from_object(c) for c in self._repo.get_issue(number).get_comments()]
+        self._comments[number] = comments
+        return list(comments)
+
+    def list_reactions(self, number: int) -> list[Reaction]:
+        known = self._known.get(number)
+        if known and known.reactions == 0:
+            return []
+        with self._calling(f"GET {self._path}/issues/{number}/reactions"):
+            return [
+                Reaction(user=r.user.login, emoji=r.content, created_at=as_utc(r.created_at))
+                for r in self._repo.get_issue(number).get_reactions()
+            ]
+
+    def label_added_at(self, number: int, label: str) -> datetime | None:
+        key = (number, label.lower())
+        if key in self._label_times:
+            return self._label_times[key]
+        latest: datetime | None = None
+        with self._calling(f"GET {self._path}/issues/{number}/events"):
+            for event in self._repo.get_issue(number).get_events():
+                # `event.label` exists only on (un)labeled events: reading it on another kind
+                # would make PyGithub fetch the event again.
+                if event.event == "labeled" and event.label.name.lower() == label.lower():
+                    when = as_utc(event.created_at)
+                    latest = when if latest is None or when > latest else latest
+        self._label_times[key] = latest
+        return latest
+
+    def search_open_issues(self, labels: Sequence[str]) -> list[Issue]:
+        found: dict[int, Issue] = {}
+        for query in self._search_queries(labels):
+            with self._calling(f"GET /search/issues?q={query}"):
+                for gh in self._rest.search_issues(query):
+                    issue = self._remember(gh)
+                    found[issue.number] = issue
+        wanted = {label.lower() for label in labels}
+        return [issue for issue in found.values() if wanted.intersection(x.lower() for x in issue.labels)]
+
+    def access_of(self, login: str) -> Access:
+        if login in self._access:
+            return self._access[login]
+        request = f"GET {self._path}/collaborators/{login}/permission"
+        try:
+            with self._calling(request, allow={404}):
+                # One request gives role_name, the legacy permission and the booleans; PyGithub's
+                # get_collaborator_permission/get_collaborator_role_name would need one each.
+                _, data = self._repo.requester.requestJsonAndCheck(
+                    "GET", f"{self._path}/collaborators/{quote(login, safe='')}/permission"
+                )
+            access = _access_from(data)
+        except GithubException:  # only a 404 gets here: no such user, or not a collaborator
+            access = Access.NONE
+        self._access[login] = access
+        return access
+
+    def find_issue_with_marker(self, marker: str, label: str) -> Issue | None:
+        with self._calling(f"GET {self._path}/issues?labels={label}&state=all&sort=created&direction=desc"):
+            page = self._repo.get_issues(state="all", labels=[label], sort="created", direction="desc").get_page(0)
+            for gh in page:
+                if not is_pull_request(gh) and marker in (gh.body or ""):
+                    return self._remember(gh)
+        return None
+
+    def pinned_issues(self) -> list[Issue]:
+        if self._pinned is None:
+            data = self._graphql("pinnedIssues", graphql.PINNED_ISSUES, {"owner": self._owner, "name": self._name})
+            if data.get("errors"):
+                raise self._graphql_error("pinnedIssues", data)
+            nodes = data["data"]["repository"]["pinnedIssues"]["nodes"]
+            self._pinned = [issue_from_graphql(node["issue"]) for node in nodes]
+        return list(self._pinned)
+
+    # -- writing -------------------------------------------------------------------------------
+    def post_comment(self, number: int, body: str) -> Comment:
+        with self._calling(f"POST {self._path}/issues/{number}/comments"):
+            comment = comment_from_object(self._repo.get_issue(number).create_comment(body))
+        if number in self._comments:
+            self._comments[number].append(comment)
+        known = self._known.get(number)
+        if known and known.comments is not None:
+            self._known[number] = replace(known, comments=known.comments + 1)
+        return comment
+
+    def edit_comment(self, number: int, comment_id: int, body: str) -> None:
+        with self._calling(f"PATCH {self._path}/issues/comments/{comment_id}"):
+            self._repo.get_issue(number).get_comment(comment_id).edit(body)
+        if number in self._comments:
+            self._comments[number] = [replace(c, body=body) if c.id == comment_id else c for c in self._comments[number]]
+
+    def create_issue(
+        self,
+        *,
+        title: str,
+        body: str,
+        labels: Sequence[str],
+        confidential: bool = False,
+        incident: bool = False,
+    ) -> Issue:
+        # GitHub has neither confidential issues nor an incident type (see `capabilities`).
+        request = f"POST {self._path}/issues"
+        try:
+            with self._calling(request, allow={422}):
+                gh = self._repo.create_issue(title=title, body=body, labels=list(labels))
+        except GithubException as exc:
+            if exc.status != 422 or not labels:
+                raise self._service_error(request, exc) from exc
+            # A GitHub that will not create labels on the fly: create them, then once more.
+            self._create_labels(labels)
+            with self._calling(request):
+                gh = self._repo.create_issue(title=title, body=body, labels=list(labels))
+        self._recolour([{"name": label.name, "color": label.color, "description": label.description} for label in gh.labels], labels)
+        issue = self._remember(gh)
+        self._comments[issue.number] = []
+        return issue
+
+    def edit_issue_body(self, number: int, body: str) -> None:
+        with self._calling(f"PATCH {self._path}/issues/{number}"):
+            gh = self._repo.get_issue(number)
+            gh.edit(body=body)
+            self._remember(gh)
+
+    def add_labels(self, number: int, labels: Sequence[str]) -> None:
+        """One request in the common case. GitHub creates a label it does not know while adding
+        it (colour ededed, no description: github/docs#35718), so no existence check is made;
+        a label that appears with exactly that look is given its colour afterwards, once in the
+        label's life. If the add is refused as invalid (a GitHub that does not create labels on
+        the fly), the labels are created and the add is tried once more."""
+        known = self._known.get(number)
+        have = {x.lower() for x in known.issue.labels} if known else set()
+        missing = [label for label in dict.fromkeys(labels) if label.lower() not in have]
+        if not missing:
+            return
+        request = f"POST {self._path}/issues/{number}/labels"
+        url = f"{self._path}/issues/{number}/labels"
+        try:
+            with self._calling(request, allow={422}):
+                _, data = self._repo.requester.requestJsonAndCheck("POST", url, input={"labels": missing})
+        except GithubException as exc:
+            if exc.status != 422:
+                raise self._service_error(request, exc) from exc
+            self._create_labels(missing)
+            with self._calling(request):
+                _, data = self._repo.requester.requestJsonAndCheck("POST", url, input={"labels": missing})
+        self._recolour(data, missing)
+        self._set_labels(number, tuple(str(label["name"]) for label in data))
+        self._label_times = {k: v for k, v in self._label_times.items() if k[0] != number}
+
+    def remove_labels(self, number: int, labels: Sequence[str]) -> None:
+        known = self._known.get(number)
+        for label in dict.fromkeys(labels):
+            if known and label.lower() not in {x.lower() for x in known.issue.labels}:
+                continue  # we just read the issue: it does not carry the label
+            request = f"DELETE {self._path}/issues/{number}/labels/{label}"
+            try:
+                with self._calling(request, allow={404}):
+                    _, data = self._repo.requester.requestJsonAndCheck(
+                        "DELETE", f"{self._path}/issues/{number}/labels/{quote(label, safe='')}"
+                    )
+                self._set_labels(number, tuple(str(x["name"]) for x in data or []))
+            except GithubException:  # only a 404 gets here: the issue does not carry it
+                pass
+            known = self._known.get(number)
+
+    def close_issue(self, number: int) -> None:
+        with self._calling(f"PATCH {self._path}/issues/{number}"):
+            gh = self._repo.get_issue(number)
+            gh.edit(state="closed", state_reason="completed")
+            self._remember(gh)
+
+    def pin_issue(self, number: int) -> PinOutcome:
+        node_id = self._node_id(number)
+        data = self._graphql("pinIssue", graphql.PIN_ISSUE, {"issueId": node_id})
+        messages = graphql.error_messages(data)
+        self._pinned = None
+        if not messages:
+            return PinOutcome.PINNED
+        if graphql.says_pin_limit(messages):
+            return PinOutcome.LIMIT_REACHED
+        # An error whose text we do not recognise: the pinned list says what happened.
+        pinned = self.pinned_issues()
+        if any(issue.number == number for issue in pinned):
+            return PinOutcome.PINNED
+        if len(pinned) >= graphql.PIN_LIMIT:
+            return PinOutcome.LIMIT_REACHED
+        raise self._graphql_error("pinIssue", data)
+
+    def unpin_issue(self, number: int) -> None:
+        node_id = self._node_id(number)
+        data = self._graphql("unpinIssue", graphql.UNPIN_ISSUE, {"issueId": node_id})
+        self._pinned = None
+        if data.get("errors") and any(issue.number == number for issue in self.pinned_issues()):
+            raise self._graphql_error("unpinIssue", data)
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _remember(self, gh: GhIssue) -> Issue:
+        issue = issue_from_object(gh)
+        reactions = gh.reactions
+        self._known[issue.number] = _Known(
+            issue,
+            comments=gh.comments,
+            reactions=int(reactions["total_count"]) if reactions and "total_count" in reactions else None,
+        )
+        return issue
+
+    def _set_labels(self, number: int, labels: tuple[str, ...]) -> None:
+        known = self._known.get(number)
+        if known:
+            self._known[number] = replace(known, issue=replace(known.issue, labels=labels))
+
+    def _node_id(self, number: int) -> str:
+        node_id = self.get_issue(number).node_id
+        if not node_id:
+            raise ServiceError("github", f"GET {self._path}/issues/{number}", "the issue has no node_id")
+        return node_id
+
+    def _search_queries(self, labels: Sequence[str]) -> list[str]:
+        """`label:"a","b"` matches issues with ANY of the labels (comma = OR), so one search
+        covers them all; a list too long for GitHub's 256-character limit is split."""
+        head = f"repo:{self.repository} is:issue is:open label:"
+        names = [f'"{label.replace(chr(34), "")}"' for label in dict.fromkeys(labels)]
+        queries: list[str] = []
+        chunk: list[str] = []
+        for name in names:
+            if chunk and len(head) + len(",".join([*chunk, name])) > MAX_QUERY:
+                queries.append(head + ",".join(chunk))
+                chunk = []
+            chunk.append(name)
+        if chunk:
+            queries.append(head + ",".join(chunk))
+        return queries
+
+    def _create_labels(self, labels: Sequence[str]) -> None:
+        for label in labels:
+            request = f"POST {self._path}/labels"
+            try:
+                with self._calling(request, allow={422}):
+                    self._repo.create_label(label, colour_of(label), description_of(label))
+            except GithubException as exc:
+                if exc.status != 422:  # 422 already_exists: someone made it meanwhile
+                    raise self._service_error(request, exc) from exc
+
+    def _recolour(self, labels: Sequence[Mapping[str, Any]], added: Sequence[str]) -> None:
+        """Give a label GitHub just created on the fly its colour. Cosmetic: a refusal is ignored."""
+        wanted = {label.lower() for label in added}
+        for label in labels:
+            name = str(label["name"])
+            if name.lower() in wanted and label.get("color") == AUTO_CREATED_COLOUR and not label.get("description"):
+                try:
+                    self._repo.requester.requestJsonAndCheck(
+                        "PATCH",
+                        f"{self._path}/labels/{quote(name, safe='')}",
+                        input={"color": colour_of(name), "description": description_of(name)},
+                    )
+                except (GithubException, requests.RequestException):
+                    pass
+
+    def _graphql(self, operation: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        with self._calling(f"POST {self._graphql_path} {operation}"):
+            _, data = self._gql.requester.requestJsonAndCheck(
+                "POST", self._graphql_path, input={"query": query, "variables": variables}
+            )
+        return data
+
+    def _graphql_error(self, operation: str, data: Mapping[str, Any]) -> ServiceError:
+        detail = "; ".join(graphql.error_messages(dict(data))) or "no data in the answer"
+        return ServiceError("github", f"POST {self._graphql_path} {operation}", self._scrub(detail))
+
+    @contextmanager
+    def _calling(self, request: str, *, allow: frozenset[int] | set[int] = frozenset()) -> Iterator[None]:
+        """Turn PyGithub's and requests' errors into ServiceError naming `request`; statuses in
+        `allow` are re-raised as GithubException for the caller to handle."""
+        try:
+            yield
+        except GithubException as exc:
+            if exc.status in allow:
+                raise
+            raise self._service_error(request, exc) from exc
+        except requests.RequestException as exc:
+            raise ServiceError(
+                "github",
+                request,
+                self._scrub(f"no answer ({type(exc).__name__})"),
+                hint="check GITHUB_API_URL and the network; the next run finishes the job",
+            ) from exc
+
+    def _service_error(self, request: str, exc: GithubException) -> ServiceError:
+        return ServiceError("github", request, self._scrub(_detail(exc)), hint=_hint(exc.status, self.repository))
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._token, "***") if self._token else text
+
+
+def _access_from(data: Mapping[str, Any]) -> Access:
+    role = str(data.get("role_name") or "").lower()
+    if role in _ROLES:
+        return _ROLES[role]
+    flags = (data.get("user") or {}).get("permissions") or {}
+    for flag, access in _PERMISSION_FLAGS:
+        if flags.get(flag):
+            return access
+    return _ROLES.get(str(data.get("permission") or "none").lower(), Access.NONE)
+
+
+def _detail(exc: GithubException) -> str:
+    data = exc.data
+    message = exc.message or (data.get("message") if isinstance(data, dict) else None)
+    if not message:
+        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data or "")
+        message = " ".join(text.split())[:200] or "no message"
+    errors = data.get("errors") if isinstance(data, dict) else None
+    if isinstance(errors, list) and errors:
+        parts = [str(e.get("message") or e.get("code") or e) if isinstance(e, dict) else str(e) for e in errors]
+        message += f" ({'; '.join(parts)})"
+    return f"HTTP {exc.status}: {message}"
+
+
+def _hint(status: int, repository: str) -> str:
+    if status == 401:
+        return "GitHub refused GITHUB_TOKEN: is it expired, or meant for another host?"
+    if status == 403:
+        return (
+            "the token may not write issues (the workflow needs `permissions: issues: write`), "
+            "or a rate limit held out past the retries; the next run finishes the job"
+        )
+    if status == 404:
+        return f"is GITHUB_REPOSITORY ({repository}) right, and can the token see it?"
+    if status == 410:
+        return "issues are disabled in this repository (Settings > General > Features)"
+    if status >= 500:
+        return "GitHub had a problem; the next run finishes the job without repeating what was done"
+    return ""
+
+
+__all__ = ["DEFAULT_API_URL", "DEFAULT_GRAPHQL_URL", "GitHubForge", "issue_from_payload"]
