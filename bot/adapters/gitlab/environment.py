@@ -1,0 +1,34 @@
+"""The GitLab forge from GitLab CI's predefined variables (and GITLAB_TOKEN)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.adapters.gitlab.forge import GitLabForge
+from bot.errors import MissingCredential, UserError
+
+
+def instance_url(api_url: str) -> str:
+    """CI_API_V4_URL is the API base (https://gitlab.example.com/api/v4, or under a relative
+    URL root); python-gitlab wants the instance and adds /api/v4 itself."""
+    url = api_url.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise UserError(f"CI_API_V4_URL is {api_url!r} (expected: an http(s) URL like https://gitlab.com/api/v4)")
+    return url[: -len("/api/v4")] if url.endswith("/api/v4") else url
+
+
+def forge_from_env(environ: Mapping[str, str]) -> GitLabForge:
+    api_url = environ.get("CI_API_V4_URL", "").strip()
+    if not api_url:
+        raise MissingCredential("CI_API_V4_URL", "the GitLab API base, e.g. https://gitlab.com/api/v4 (GitLab CI sets it)")
+    project_id = environ.get("CI_PROJECT_ID", "").strip()
+    project_path = environ.get("CI_PROJECT_PATH", "").strip()
+    if not project_id and not project_path:
+        raise MissingCredential("CI_PROJECT_ID", "or CI_PROJECT_PATH: the project whose issues the bot handles")
+    token = environ.get("GITLAB_TOKEN", "").strip()
+    if not token:
+        raise MissingCredential(
+            "GITLAB_TOKEN",
+            "a project access token with the api scope and the Reporter role, saved as a masked CI/CD variable",
+        )
+    return GitLabForge(instance_url(api_url), token, project_id or project_path, project_path=project_path or None)

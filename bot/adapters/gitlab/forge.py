@@ -1,0 +1,417 @@
+"""The Forge interface for one GitLab project, on python-gitlab (REST v4, plus one GraphQL query).
+
+Requests a run makes are few and named: every failure that outlives python-gitlab's retries
+becomes a ServiceError naming the request ("GET /projects/14/issues/23/notes"), never the token.
+
+Retries: python-gitlab repeats a request on 429 (waiting `Retry-After`) and, with
+`retry_transient_errors`, on 5xx and lost connections. A POST that created something can still
+answer 502 (the proxy gave up after GitLab stored the note): repeating it would post twice. So
+POSTs are repeated only on 429 (GitLab did nothing), and the next run finishes the job, finding
+what was done by its markers. Reads and PUTs (which set a value) are repeated on 5xx too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import gitlab
+import requests
+from gitlab.exceptions import GitlabError
+
+from bot import __version__
+from bot.adapters.gitlab.convert import (
+    access_from_level,
+    comment_from_note,
+    issue_from_graphql,
+    issue_from_rest,
+    reaction_from_award,
+)
+from bot.adapters.gitlab.timestamps import parse_time
+from bot.errors import ServiceError
+from bot.records import Access, Comment, ForgeCapabilities, Issue, PinOutcome, Reaction
+
+USER_AGENT = f"outage-bot/{__version__} python-gitlab/{gitlab.__version__}"
+PER_PAGE = 100  # GitLab's maximum page size
+
+# One request for the open issues carrying ANY of the labels. The REST list ANDs `labels=`;
+# GraphQL's `or: {labelNames: [...]}` ORs them (GitLab 15.9, on by default; GA in 17.0).
+SEARCH_QUERY = """
+query OutageBotSearch($path: ID!, $labels: [String!], $after: String) {
+  currentUser { id username }
+  project(fullPath: $path) {
+    issues(state: opened, or: {labelNames: $labels}, first: 100, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        iid title description state webUrl confidential createdAt updatedAt
+        author { username }
+        labels(first: 100) { nodes { title } }
+      }
+    }
+  }
+}
+"""
+# What an instance without the union filter answers (feature flag off before 17.0, or older).
+_NO_OR_FILTER = re.compile(r"or_issuable_queries|argument '?or'?|UnionedIssueFilterInput|labelNames", re.I)
+
+
+class GitLabForge:
+    """A GitLab project, through a project access token (GITLAB_TOKEN)."""
+
+    name = "gitlab"
+    capabilities = ForgeCapabilities(pinning=False, confidential_issues=True, incident_issue_type=True)
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        project: str | int,
+        *,
+        project_path: str | None = None,
+        max_retries: int = 5,
+        timeout: float = 30.0,
+    ) -> None:
+        """`url` is the instance (https://gitlab.example.com), not the API base; `project` the
+        numeric id or the full path. `project_path` (CI_PROJECT_PATH) enables the one-request
+        GraphQL search; without it the search takes one REST request per label."""
+        self._token = token
+        self._gl = gitlab.Gitlab(
+            url,
+            private_token=token,
+            retry_transient_errors=True,
+            timeout=timeout,
+            user_agent=USER_AGENT,
+        )
+        self._graphql_url = self._gl.url.rstrip("/") + "/api/graphql"
+        self._project = self._gl.projects.get(project, lazy=True)  # lazy: no request
+        self._pid = quote(str(project), safe="")  # as it appears in request paths
+        self._path = project_path or (None if str(project).isdigit() else str(project))
+        # max_retries counts repeats after 429 and (where allowed) 5xx; python-gitlab waits
+        # 0.1s * 2**n between 5xx tries and `Retry-After` seconds after a 429.
+        self._retries = max_retries
+        self._graphql_or = True  # False once the instance said it has no `or` filter
+        self._me: tuple[int, str] | None = None
+        self._known: dict[int, Issue] = {}
+        self._comments: dict[int, list[Comment]] = {}
+        self._access: dict[str, Access] = {}
+
+    # -- who the token is ----------------------------------------------------------------------
+    @property
+    def bot_login(self) -> str:
+        """The username the token acts as (a project access token's bot user), so the core can
+        tell the bot's own comments and issues from anyone else's."""
+        return self.current_user()[1]
+
+    def current_user(self) -> tuple[int, str]:
+        if self._me is None:
+            with self._calling("GET /user"):
+                data = self._gl.http_get("/user", **self._opts())
+            assert isinstance(data, dict)
+            self._me = (int(data["id"]), str(data["username"]))
+        return self._me
+
+    # -- reading -------------------------------------------------------------------------------
+    def get_issue(self, number: int) -> Issue:
+        if number in self._known:
+            return self._known[number]
+        with self._calling(f"GET {self._base}/issues/{number}"):
+            issue = self._project.issues.get(number, **self._opts())
+        return self._remember(issue.attributes)
+
+    def list_comments(self, number: int) -> list[Comment]:
+        """Notes, oldest first, without system notes ("changed the description", "closed")."""
+        if number not in self._comments:
+            with self._calling(f"GET {self._base}/issues/{number}/notes"):
+                notes = self._issue(number).notes.list(
+                    sort="asc", order_by="created_at", per_page=PER_PAGE, get_all=True, **self._opts()
+                )
+            self._comments[number] = [comment_from_note(n.attributes) for n in notes if not n.attributes.get("system")]
+        return list(self._comments[number])
+
+    def list_reactions(self, number: int) -> list[Reaction]:
+        """Award emoji on the issue itself (not on its notes)."""
+        with self._calling(f"GET {self._base}/issues/{number}/award_emoji"):
+            awards = self._issue(number).awardemojis.list(per_page=PER_PAGE, get_all=True, **self._opts())
+        return [reaction_from_award(a.attributes) for a in awards]
+
+    def label_added_at(self, number: int, label: str) -> datetime | None:
+        """When `label` was last added, from the issue's resource label events."""
+        with self._calling(f"GET {self._base}/issues/{number}/resource_label_events"):
+            events = self._issue(number).resourcelabelevents.list(per_page=PER_PAGE, get_all=True, **self._opts())
+        times = [
+            parse_time(e.attributes["created_at"])
+            for e in events
+            if e.attributes.get("action") == "add" and ((e.attributes.get("label") or {}).get("name") == label)
+        ]
+        return max(times) if times else None
+
+    def search_open_issues(self, labels: Sequence[str]) -> list[Issue]:
+        """Open issues with ANY of `labels`: one GraphQL request per 100 matches; where the
+        instance lacks GraphQL's `or` filter (or the project path is unknown), one REST request
+        per label per 100 matches."""
+        wanted = list(dict.fromkeys(labels))
+        if not wanted:
+            return []
+        if self._path and self._graphql_or:
+            found = self._search_graphql(wanted)
+            if found is not None:
+                return found
+        return self._search_rest(wanted)
+
+    def access_of(self, login: str) -> Access:
+        """The member's effective role (inherited and invited memberships included)."""
+        key = login.lower()
+        if key not in self._access:
+            with self._calling(f"GET {self._base}/members/all?query={login}"):
+                members = self._project.members_all.list(query=login, per_page=PER_PAGE, page=1, **self._opts())
+            # `query` also matches names and e-mails, partly: keep the exact username only.
+            level = next(
+                (m.attributes.get("access_level") for m in members if str(m.attributes.get("username", "")).lower() == key),
+                None,
+            )
+            self._access[key] = access_from_level(level)
+        return self._access[key]
+
+    def find_issue_with_marker(self, marker: str, label: str) -> Issue | None:
+        with self._calling(f"GET {self._base}/issues?labels={label}"):
+            issues = self._project.issues.list(
+                labels=[label], state="all", order_by="created_at", sort="desc", per_page=PER_PAGE, page=1, **self._opts()
+            )
+        for found in issues:
+            if marker in str(found.attributes.get("description") or ""):
+                return self._remember(found.attributes)
+        return None
+
+    def pinned_issues(self) -> list[Issue]:
+        return []  # GitLab has no issue pinning
+
+    def webhook_problem(self) -> str | None:
+        """A line saying which project webhook GitLab has disabled after failed deliveries
+        (`alert_status`, GitLab 15.1+: executable / temporarily_disabled / disabled), or None.
+        Listing hooks needs the Maintainer role: with a lower role the check is skipped."""
+        try:
+            with self._calling(f"GET {self._base}/hooks", allow={401, 403, 404}):
+                hooks = self._project.hooks.list(per_page=PER_PAGE, get_all=True, **self._opts())
+        except GitlabError:
+            return None
+        problems: list[str] = []
+        now = datetime.now(timezone.utc)
+        for hook in hooks:
+            data = hook.attributes
+            if not any(data.get(k) for k in ("issues_events", "confidential_issues_events", "note_events",
+                                              "confidential_note_events", "emoji_events")):
+                continue
+            status = str(data.get("alert_status") or "")
+            until = _time_or_none(data.get("disabled_until"))
+            where = _hook_url(data.get("url"))
+            if status == "disabled":
+                problems.append(f"webhook {data.get('id')} ({where}) is disabled after failing deliveries: "
+                                "re-enable it in Settings > Webhooks")
+            elif status == "temporarily_disabled" or (until is not None and until > now):
+                when = f" until {until:%Y-%m-%d %H:%M} UTC" if until else ""
+                problems.append(f"webhook {data.get('id')} ({where}) is paused{when} after failing deliveries")
+        return "; ".join(problems) or None
+
+    # -- writing -------------------------------------------------------------------------------
+    def post_comment(self, number: int, body: str) -> Comment:
+        with self._calling(f"POST {self._base}/issues/{number}/notes"):
+            note = self._issue(number).notes.create({"body": body}, **self._opts(repeat_5xx=False))
+        if "id" not in note.attributes:
+            # GitLab answers 202 without a note when the body held only quick actions.
+            raise ServiceError("gitlab", f"POST {self._base}/issues/{number}/notes",
+                               "GitLab ran the note as quick actions instead of posting it")
+        comment = comment_from_note(note.attributes)
+        if number in self._comments:
+            self._comments[number].append(comment)
+        return comment
+
+    def edit_comment(self, number: int, comment_id: int, body: str) -> None:
+        with self._calling(f"PUT {self._base}/issues/{number}/notes/{comment_id}"):
+            self._issue(number).notes.update(comment_id, {"body": body}, **self._opts())
+        if number in self._comments:
+            self._comments[number] = [
+                Comment(c.id, c.author, body, c.created_at) if c.id == comment_id else c for c in self._comments[number]
+            ]
+
+    def create_issue(
+        self,
+        *,
+        title: str,
+        body: str,
+        labels: Sequence[str],
+        confidential: bool = False,
+        incident: bool = False,
+    ) -> Issue:
+        """GitLab creates missing labels itself ("If a label does not already exist, this
+        creates a new project label"). An incident where the project refuses that type (the
+        role may not create incidents) is opened as a plain issue."""
+        data: dict[str, Any] = {"title": title, "description": body, "labels": list(dict.fromkeys(labels))}
+        if confidential:
+            data["confidential"] = True
+        request = f"POST {self._base}/issues"
+        if incident:
+            try:
+                with self._calling(request, allow={400, 403, 422}):
+                    created = self._project.issues.create({**data, "issue_type": "incident"}, **self._opts(repeat_5xx=False))
+                return self._remember(created.attributes)
+            except GitlabError:
+                pass  # fall back to a plain issue below
+        with self._calling(request):
+            created = self._project.issues.create(data, **self._opts(repeat_5xx=False))
+        return self._remember(created.attributes)
+
+    def edit_issue_body(self, number: int, body: str) -> None:
+        self._update(number, {"description": body})
+
+    def add_labels(self, number: int, labels: Sequence[str]) -> None:
+        """`add_labels` creates missing labels. Scoped labels (`key::value`) replace the issue's
+        other label of the same key: GitLab does that itself."""
+        if labels:
+            self._update(number, {"add_labels": ",".join(dict.fromkeys(labels))})
+
+    def remove_labels(self, number: int, labels: Sequence[str]) -> None:
+        if labels:
+            self._update(number, {"remove_labels": ",".join(dict.fromkeys(labels))})
+
+    def close_issue(self, number: int) -> None:
+        self._update(number, {"state_event": "close"})
+
+    def pin_issue(self, number: int) -> PinOutcome:
+        return PinOutcome.UNSUPPORTED
+
+    def unpin_issue(self, number: int) -> None:
+        return None
+
+    # -- plumbing ------------------------------------------------------------------------------
+    @property
+    def _base(self) -> str:
+        return f"/projects/{self._pid}"
+
+    def _opts(self, *, repeat_5xx: bool = True) -> dict[str, Any]:
+        opts: dict[str, Any] = {"obey_rate_limit": True, "max_retries": self._retries}
+        if not repeat_5xx:
+            opts["retry_transient_errors"] = False
+        return opts
+
+    def _issue(self, number: int) -> Any:
+        return self._project.issues.get(number, lazy=True)  # lazy: no request
+
+    def _update(self, number: int, data: dict[str, Any]) -> None:
+        with self._calling(f"PUT {self._base}/issues/{number}"):
+            updated = self._project.issues.update(number, data, **self._opts())
+        if isinstance(updated, dict) and "iid" in updated:
+            self._remember(updated)
+
+    def _remember(self, data: Mapping[str, Any]) -> Issue:
+        issue = issue_from_rest(data)
+        self._known[issue.number] = issue
+        return issue
+
+    def _search_rest(self, labels: list[str]) -> list[Issue]:
+        found: dict[int, Issue] = {}
+        for label in labels:
+            with self._calling(f"GET {self._base}/issues?state=opened&labels={label}"):
+                issues = self._project.issues.list(
+                    state="opened", labels=[label], per_page=PER_PAGE, get_all=True, **self._opts()
+                )
+            for item in issues:
+                issue = self._remember(item.attributes)
+                found.setdefault(issue.number, issue)
+        return sorted(found.values(), key=lambda i: i.number)
+
+    def _search_graphql(self, labels: list[str]) -> list[Issue] | None:
+        """None when the instance has no `or` filter: the caller falls back to REST."""
+        request = "POST /api/graphql OutageBotSearch"
+        found: list[Issue] = []
+        after: str | None = None
+        while True:
+            variables = {"path": self._path, "labels": labels, "after": after}
+            with self._calling(request):
+                answer = self._gl.http_post(
+                    self._graphql_url,
+                    post_data={"query": SEARCH_QUERY, "variables": variables},
+                    # GraphQL documents the Bearer header; PRIVATE-TOKEN works too (python-gitlab's).
+                    extra_headers={"Authorization": f"Bearer {self._token}"},
+                    **self._opts(),
+                )
+            data = answer if isinstance(answer, dict) else {}
+            errors = [str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in data.get("errors") or []]
+            if errors and any(_NO_OR_FILTER.search(e) for e in errors):
+                self._graphql_or = False
+                return None
+            if errors:
+                raise ServiceError("gitlab", request, self._scrub("; ".join(errors)[:300]))
+            body = data.get("data") or {}
+            user = body.get("currentUser")
+            if user and self._me is None:
+                self._me = (_gid_number(user.get("id")), str(user.get("username")))
+            project = body.get("project")
+            if project is None:
+                raise ServiceError("gitlab", request, f"no project {self._path!r} visible to the token",
+                                   hint="is CI_PROJECT_PATH right, and is the token a member of the project?")
+            issues = project.get("issues") or {}
+            for node in issues.get("nodes") or []:
+                issue = issue_from_graphql(node)
+                self._known[issue.number] = issue
+                found.append(issue)
+            page = issues.get("pageInfo") or {}
+            if not page.get("hasNextPage") or not page.get("endCursor"):
+                return sorted(found, key=lambda i: i.number)
+            after = str(page["endCursor"])
+
+    @contextmanager
+    def _calling(self, request: str, *, allow: frozenset[int] | set[int] = frozenset()) -> Iterator[None]:
+        """python-gitlab's and requests' errors as ServiceError naming `request`; a GitlabError
+        with a status in `allow` is re-raised for the caller to handle."""
+        try:
+            yield
+        except GitlabError as exc:
+            if exc.response_code in allow:
+                raise
+            detail = f"HTTP {exc.response_code}: {exc.error_message}" if exc.response_code else str(exc.error_message)
+            raise ServiceError("gitlab", request, self._scrub(" ".join(str(detail).split())[:300]),
+                               hint=_hint(exc.response_code)) from exc
+        except requests.RequestException as exc:
+            raise ServiceError("gitlab", request, self._scrub(f"no answer ({type(exc).__name__})"),
+                               hint="check CI_API_V4_URL and the network; the next run finishes the job") from exc
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._token, "***") if self._token else text
+
+
+def _hint(status: int | None) -> str:
+    if status == 401:
+        return "GitLab refused GITLAB_TOKEN: is it expired or revoked, or meant for another instance?"
+    if status == 403:
+        return ("the token's role is too low (give the project access token the Reporter role or higher, "
+                "with the api scope)")
+    if status == 404:
+        return "is CI_PROJECT_ID (or CI_PROJECT_PATH) right, and can the token see the project and the issue?"
+    if status == 429:
+        return "GitLab's rate limit held out past the retries; the next run finishes the job"
+    if status and status >= 500:
+        return "GitLab is failing; the next run finishes the job"
+    return ""
+
+
+def _hook_url(url: object) -> str:
+    """A hook's URL without its query (the pipeline trigger token travels there) or userinfo."""
+    parts = urlsplit(str(url or ""))
+    return f"{parts.scheme}://{parts.hostname or ''}{parts.path}" if parts.scheme else "?"
+
+
+def _time_or_none(value: object) -> datetime | None:
+    try:
+        return parse_time(value) if value else None
+    except ValueError:
+        return None
+
+
+def _gid_number(gid: object) -> int:
+    """GraphQL ids are global ids: "gid://gitlab/User/42" -> 42."""
+    tail = str(gid or "").rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
