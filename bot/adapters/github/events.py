@@ -155,8 +155,10 @@ class _Reader:
             raise self._missing(dotted, f"is not a time ({text!r})") from None
 
     def issue(self) -> Issue:
-        for field in ("number", "title", "labels", "state", "html_url", "user.login", "created_at", "updated_at"):
+        for field in ("number", "title", "labels", "state", "html_url", "user.login"):
             self.value(f"issue.{field}")
+        for field in ("created_at", "updated_at"):
+            self.time(f"issue.{field}")
         try:
             return issue_from_payload(self.payload["issue"])
         except (KeyError, TypeError, ValueError) as exc:
@@ -165,4 +167,4 @@ class _Reader:
     def _missing(self, dotted: str, what: str = "is missing") -> UserError:
         action = self.payload.get("action") if isinstance(self.payload, Mapping) else None
         event = f"{self.event}.{action}" if isinstance(action, str) else self.event
-        return UserError(f"{self.path}: field `{dotted}` {what} (in a {event} payload)")
+        return UserError(f"{self.path}: field `{dotted}` {what} ({event} payload)")
