@@ -7,7 +7,7 @@ wrong moment can post twice (docs/slack.md).
 A policy channel names an Apprise URL with its secrets written `${VAR}`:
 
     channels:
-      ops-teams: {apprise: "msteams://${TEAMS_TEAM}/${TEAMS_TOKEN_A}/${TEAMS_TOKEN_B}/"}
+      ops-teams: {apprise: "workflows://${TEAMS_HOST}/${TEAMS_WORKFLOW}/${TEAMS_SIGNATURE}/"}
 
 The variables are read from the environment given to the constructor when a message is sent,
 inserted verbatim, and the expanded URL is never printed: errors name the channel, and any
@@ -27,12 +27,13 @@ import apprise
 
 from bot.errors import MissingCredential, ServiceError, UserError
 from bot.records import Channel, ChatMessage, ChatRef
+from bot.text import clean
 
 SERVICE = "apprise"
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 WORD_JOINER = "\u2060"
 
-STATUS_EMOJI = {"open": "🔴", "escalated": "🚨", "acknowledged": "👀", "resolved": "✅"}
+STATUS_EMOJI = {"open": "🔴", "active": "🔴", "escalated": "🚨", "acknowledged": "👀", "resolved": "✅"}
 
 
 def variables_in(url: str) -> list[str]:
@@ -108,11 +109,11 @@ def render(message: ChatMessage) -> tuple[str, str]:
     HTML ones); here we also break what some services would still read as markup from user
     text: @-mentions (`@everyone` on Discord, `@channel` on Mattermost) and Markdown links."""
     emoji = STATUS_EMOJI.get(message.status, "🔔")
-    severity = f"{message.severity.upper()} · " if message.severity else ""
-    title = f"{emoji} {severity}{_inert(' '.join(message.headline.split()))}"
-    lines: list[str] = []
-    if message.status:
-        lines.append(f"Status: {message.status.replace('_', ' ')}")
+    severity = _inert(message.severity.upper())
+    # The core's headline leads with its own emoji; severity and status go on the first line.
+    title = " ".join(_inert(message.headline).split()) or f"{emoji} {severity}".strip()
+    state = " · ".join(p for p in (severity, message.status.replace("_", " ").capitalize()) if p)
+    lines: list[str] = [f"{emoji} {state}"] if state else []
     if message.body.strip():
         lines += ["", _inert(message.body.strip())]
     if message.fields:
@@ -125,7 +126,8 @@ def render(message: ChatMessage) -> tuple[str, str]:
 
 
 def _inert(text: str) -> str:
-    value = re.sub(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", str(text))
+    # bidi controls dropped, other control characters (and lone surrogates) made spaces
+    value = clean(text, limit=20_000)
     value = re.sub(r"@(?=\S)", "@" + WORD_JOINER, value)
     return value.replace("](", "]" + WORD_JOINER + "(")
 

@@ -40,7 +40,8 @@ class FakeEndpoint:
 
     @property
     def hostport(self) -> str:
-        host, port = self._server.server_address[:2]
+        port = self._server.server_address[1]
+        host = "127.0.0.1"  # bound above; server_address may type as bytes
         return f"{host}:{port}"
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

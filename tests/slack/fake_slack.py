@@ -117,7 +117,8 @@ class FakeSlack:
 
     @property
     def base(self) -> str:
-        host, port = self._server.server_address[:2]
+        port = self._server.server_address[1]
+        host = "127.0.0.1"  # bound above; server_address may type as bytes
         return f"http://{host}:{port}"
 
     @property
@@ -236,6 +237,7 @@ class FakeSlack:
 
     def _resolve(self, value: Any, *, names: bool) -> FakeChannel | None:
         text = str(value or "")
+        channel: FakeChannel | None
         if text in self.channels:
             channel = self.channels[text]
         elif names:

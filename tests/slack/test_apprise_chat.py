@@ -38,9 +38,9 @@ def test_posts_title_and_text_with_secrets_from_the_environment(endpoint: FakeEn
     (got,) = endpoint.received
     assert got.path == f"/hooks/{SECRET}"
     assert got.headers["x-api-key"] == API_KEY
-    assert got.body["title"] == "🔴 CRITICAL · Checkout is down"
+    assert got.body["title"] == "Checkout is down"
     text = got.body["message"]
-    assert text.splitlines()[0] == "Status: open"
+    assert text.splitlines()[0] == "🔴 CRITICAL · Open"
     assert "Payments fail with a 502 for every customer." in text
     assert "Deadline: Tue 03 Nov 10:00 EST (15:00 UTC)" in text
     assert "Outage #42: https://github.com/acme/shop/issues/42" in text
@@ -89,17 +89,17 @@ def test_an_unusable_url_is_a_user_error_that_does_not_print_it(caplog: pytest.L
 
 
 def test_user_text_cannot_mention_or_link_on_other_services(endpoint: FakeEndpoint) -> None:
-    hostile = "@everyone @here <@123456> [click](https://evil.example) \u202eexe"
+    hostile = "@everyone @here <@123456> [click](https://evil.example) \u202eexe \ud800 \x1b[31m"
     AppriseNotifier(ENV).post(teams_like(endpoint), message(headline=hostile, body=hostile))
     got = endpoint.received[0].body
     for text in (got["title"], got["message"]):
         assert "@everyone" not in text and "@here" not in text and "<@123456>" not in text
-        assert "](" not in text and "\u202e" not in text
+        assert "](" not in text and "\u202e" not in text and "\ud800" not in text and "\x1b" not in text
 
 
 def test_form_endpoints_work_too(endpoint: FakeEndpoint) -> None:
     AppriseNotifier({}).post(Channel("mail", apprise=f"form://{endpoint.hostport}/notify"), message())
-    assert endpoint.received[0].body["title"] == "🔴 CRITICAL · Checkout is down"
+    assert endpoint.received[0].body["title"] == "Checkout is down"
 
 
 def test_expand_and_variables_in() -> None:
@@ -110,7 +110,8 @@ def test_expand_and_variables_in() -> None:
 
 def test_render_without_optional_parts() -> None:
     title, body = render(message(body="", fields=(), link=None, status="", severity=""))
-    assert title == "🔔 Checkout is down" and body == ""
+    assert title == "Checkout is down" and body == ""
+    assert render(message(headline="", severity="major", status="active"))[0] == "🔴 MAJOR"
 
 
 def test_ref_round_trips(endpoint: FakeEndpoint) -> None:

@@ -14,7 +14,7 @@ CHANNELS = {
     "alerts": Channel("alerts", slack="#outage-alerts"),
     "users": Channel("users", slack="#troubleshooting", audience="users"),
     "security": Channel("security", slack="G0SECURITY"),
-    "teams": Channel("teams", apprise="msteams://${TEAMS_A}/${TEAMS_B}/${TEAMS_C}/"),
+    "teams": Channel("teams", apprise="workflows://${TEAMS_A}/${TEAMS_B}/${TEAMS_C}/"),
 }
 
 

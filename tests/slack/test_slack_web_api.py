@@ -28,8 +28,8 @@ def test_alert_is_posted_with_blocks_fallback_and_metadata(fake: FakeSlack, slac
     assert args["link_names"] is False and args["parse"] == "none"
     assert args["unfurl_links"] is False and args["unfurl_media"] is False
     assert "thread_ts" not in args
-    assert args["blocks"][0] == {"type": "header", "text": {"type": "plain_text", "text": "🔴 CRITICAL · Checkout is down"}}
-    assert args["text"].startswith("🔴 CRITICAL · Checkout is down")
+    assert args["blocks"][0] == {"type": "header", "text": {"type": "plain_text", "text": "Checkout is down"}}
+    assert args["text"].startswith("Checkout is down")
     stored = fake.message("C0ALERTS01", ref.ts)
     assert stored["metadata"]["event_payload"]["key"] == "acme/shop#41:g1:chat:alerts"
     assert stored["blocks"] == args["blocks"]
@@ -55,7 +55,7 @@ def test_update_edits_the_root_and_keeps_metadata(fake: FakeSlack, slack: SlackN
     assert call.args["metadata"] == {"event_type": EVENT_TYPE, "event_payload": {"key": "acme/shop#41:g1:chat:alerts"}}
     assert call.args["link_names"] is False
     stored = fake.message("C0ALERTS01", root.ts)
-    assert stored["blocks"][0]["text"]["text"].startswith("✅ CRITICAL")
+    assert stored["blocks"][1]["elements"][0]["text"] == "✅ *CRITICAL* · Resolved"
     assert stored["metadata"]["event_payload"]["key"] == "acme/shop#41:g1:chat:alerts"
     assert "edited" in stored
 
@@ -103,7 +103,7 @@ def test_hostile_title_reaches_slack_escaped(fake: FakeSlack, slack: SlackNotifi
     (call,) = fake.calls("chat.postMessage")
     assert call.answer["ok"] is True  # within every Block Kit limit
     header = call.args["blocks"][0]["text"]["text"]
-    assert header.startswith("🔴 CRITICAL · &lt;!channel&gt; @\u2060everyone &lt;@U123&gt; &lt;https://evil.example|click&gt; Fish &amp; chips txt.exe")
+    assert header.startswith("&lt;!channel&gt; @\u2060everyone &lt;@U123&gt; &lt;https://evil.example|click&gt; Fish &amp; chips txt.exe")
     wire = str(call.args["blocks"]) + call.args["text"]
     for raw in ("<!channel>", "<@U123>", "<https://evil", "\u202e", "@everyone"):
         assert raw not in wire
@@ -171,14 +171,40 @@ def test_find_reads_a_bounded_number_of_history_pages(fake: FakeSlack) -> None:
     assert SlackNotifier(TOKEN, base_url=fake.api_url, history_pages=3).find(SECURITY, "old") == old
 
 
-def test_find_in_a_thread_recovers_a_reply(fake: FakeSlack, slack: SlackNotifier) -> None:
+def test_find_in_a_given_thread_recovers_a_reply(fake: FakeSlack, slack: SlackNotifier) -> None:
     root = slack.post(ALERTS, message())
     reply = slack.post(ALERTS, message(metadata_key="k:reminder"), thread=root)
 
-    assert slack.find(ALERTS, "k:reminder") is None  # history never lists replies
     assert slack.find(ALERTS, "k:reminder", thread=root) == reply
     (call,) = fake.calls("conversations.replies")
     assert call.args["ts"] == root.ts and call.args["include_all_metadata"] == "1"
+    assert fake.calls("conversations.history") == []
+
+
+def test_find_without_the_thread_looks_in_our_alerts_threads(fake: FakeSlack, slack: SlackNotifier) -> None:
+    """History never lists replies; the executor may know only the reply's key."""
+    root = slack.post(ALERTS, message())
+    slack.post(ALERTS, message(metadata_key="k:ack"), thread=root)
+    reply = slack.post(ALERTS, message(metadata_key="k:reminder"), thread=root)
+    someone = fake.post_as_user("C0ALERTS01", "a person's thread")
+    from slack_sdk import WebClient
+
+    WebClient(token=TOKEN, base_url=fake.api_url).chat_postMessage(channel="C0ALERTS01", text="r", thread_ts=someone)
+
+    assert slack.find(ALERTS, "k:reminder") == reply
+    assert [c.args["ts"] for c in fake.calls("conversations.replies")] == [root.ts]  # only our alerts' threads
+    assert slack.find(ALERTS, "k:never-posted") is None
+
+
+def test_thread_scan_is_bounded(fake: FakeSlack) -> None:
+    notifier = SlackNotifier(TOKEN, base_url=fake.api_url, thread_scan=2)
+    roots = [notifier.post(SECURITY, message(metadata_key=f"root:{i}")) for i in range(4)]
+    for i, root in enumerate(roots):
+        notifier.post(SECURITY, message(metadata_key=f"reply:{i}"), thread=root)
+
+    assert notifier.find(SECURITY, "reply:3") is not None  # newest first
+    assert notifier.find(SECURITY, "reply:0") is None  # fourth newest: beyond the scan
+    assert len(fake.calls("conversations.replies")) == 1 + 2
 
 
 def test_find_ignores_other_apps_metadata(fake: FakeSlack, slack: SlackNotifier) -> None:

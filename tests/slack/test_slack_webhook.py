@@ -30,8 +30,8 @@ def test_posts_the_same_blocks_without_metadata(fake: FakeSlack, hook: SlackWebh
 
     (call,) = fake.calls("webhook")
     assert call.headers["content-type"].startswith("application/json")
-    assert call.args["blocks"][0]["text"]["text"] == "🔴 CRITICAL · Checkout is down"
-    assert call.args["text"].startswith("🔴 CRITICAL · Checkout is down")
+    assert call.args["blocks"][0]["text"]["text"] == "Checkout is down"
+    assert call.args["text"].startswith("Checkout is down")
     assert call.args["unfurl_links"] is False
     assert "metadata" not in call.args and "link_names" not in call.args
     assert ref.service == "slack-webhook" and ref.channel == "alerts" and ref.ts.startswith("webhook-")
@@ -90,11 +90,13 @@ def test_server_error_then_success(fake: FakeSlack, hook: SlackWebhookNotifier) 
     assert [c.status for c in fake.calls("webhook")] == [500, 200]
 
 
-def test_rate_limit_that_persists(fake: FakeSlack, hook: SlackWebhookNotifier) -> None:
-    fake.fail("webhook", "rate_limited", status=429, retry_after=0, times=3)
+def test_rate_limit_that_persists(fake: FakeSlack, hook_url: str) -> None:
+    hook = SlackWebhookNotifier(hook_url, retries=1)
+    fake.fail("webhook", "rate_limited", status=429, retry_after=0, times=2)
     with pytest.raises(ServiceError) as caught:
         hook.post(ALERTS, message())
-    assert caught.value.detail == "ratelimited"
+    assert caught.value.detail == "ratelimited" and "next run retries" in caught.value.hint
+    assert len(fake.calls("webhook")) == 2
 
 
 def test_html_error_page_is_not_repeated(fake: FakeSlack, hook: SlackWebhookNotifier) -> None:

@@ -2,7 +2,7 @@
 
 Layout, top to bottom, so a phone's lock screen and the first screenful carry what matters:
 a header (status emoji, severity, headline), a context line (status), the body, the fields
-(deadline, owner...), then a line with the link to the issue and the people tagged.
+(deadline, owner...), then a line with the link to the issue, then the people tagged as Slack mentions.
 
 Every piece of text from the message goes through `escape.fit` (cleaned, `& < >` escaped, cut
 to the block's limit). The only markup in the output is what this module writes itself: the
@@ -26,11 +26,14 @@ SECTION_LIMIT = 3000  # section text
 FIELD_LIMIT = 2000  # each section field
 FIELDS_PER_SECTION = 10
 LABEL_LIMIT = 200
+URL_LIMIT = 1500  # escaped; a longer URL is shown as its label only
+MENTIONS_LIMIT = 1200  # about 40 mentions; the rest are counted, not listed
 # Slack truncates `text` past 40,000 characters; a notification shows a line or two.
 TEXT_LIMIT = 3000
 
 STATUS_EMOJI = {
     "open": "🔴",
+    "active": "🔴",
     "escalated": "🚨",
     "acknowledged": "👀",
     "resolved": "✅",
@@ -67,8 +70,8 @@ def render(message: ChatMessage) -> SlackMessage:
     fields = [_mrkdwn(text) for text in (_field(label, value) for label, value in message.fields) if text]
     for start in range(0, len(fields), FIELDS_PER_SECTION):
         blocks.append({"type": "section", "fields": fields[start : start + FIELDS_PER_SECTION]})
-    tagged = mentions(message)
-    footer = "\n".join(part for part in (link(message), f"Tagged: {tagged}" if tagged else "") if part)
+    # The mentions on their own line: they notify the people, and the core's text names them.
+    footer = "\n".join(part for part in (link(message), mentions(message)) if part)
     if footer:
         blocks.append({"type": "section", "text": _mrkdwn(footer)})
     return SlackMessage(text=fallback_text(message), blocks=blocks)
@@ -99,13 +102,17 @@ def fallback_text(message: ChatMessage) -> str:
 
 
 def mentions(message: ChatMessage) -> str:
-    out = []
-    for raw in dict.fromkeys(message.mentions):
-        ident = str(raw).strip()
-        if _USER_ID.fullmatch(ident):
-            out.append(f"<@{ident}>")
-        elif _GROUP_ID.fullmatch(ident):
-            out.append(f"<!subteam^{ident}>")
+    out: list[str] = []
+    used = 0
+    valid = [str(raw).strip() for raw in dict.fromkeys(message.mentions)]
+    valid = [i for i in valid if _USER_ID.fullmatch(i) or _GROUP_ID.fullmatch(i)]
+    for n, ident in enumerate(valid):
+        markup = f"<@{ident}>" if ident[0] in "UW" else f"<!subteam^{ident}>"
+        if used + len(markup) + 1 > MENTIONS_LIMIT:
+            out.append(f"+{len(valid) - n} more")
+            break
+        out.append(markup)
+        used += len(markup) + 1
     return " ".join(out)
 
 
@@ -124,24 +131,36 @@ def _url(message: ChatMessage) -> str | None:
     if message.link is None:
         return None
     raw = str(message.link[1]).strip()
-    if not _SAFE_URL.fullmatch(raw) or len(raw) > 2000:
+    if not _SAFE_URL.fullmatch(raw):
         return None
     # `&` in a URL is escaped too; Slack decodes it back before opening the link.
-    return escape(raw)
+    url = escape(raw)
+    return url if len(url) <= URL_LIMIT else None
 
 
 def _header_text(message: ChatMessage) -> str:
-    emoji = STATUS_EMOJI.get(message.status, DEFAULT_EMOJI)
-    severity = fit(message.severity.upper(), 30, one_line=True) if message.severity else ""
-    prefix = f"{emoji} {severity} · " if severity else f"{emoji} "
-    return prefix + fit(message.headline, HEADER_LIMIT - slack_len(prefix), one_line=True)
+    """The headline as the core wrote it (its templates lead with their own emoji); the
+    status line says severity and status, so they are not repeated here."""
+    headline = fit(message.headline, HEADER_LIMIT, one_line=True)
+    if headline:
+        return headline
+    return fit(f"{_emoji(message)} {message.severity.upper()}".strip(), HEADER_LIMIT, one_line=True)
 
 
 def _status_line(message: ChatMessage) -> str:
-    if not message.status:
-        return ""
-    word = message.status.replace("_", " ").replace("-", " ").capitalize()
-    return f"*{fit(word, 60, one_line=True)}*"
+    """`🔴 *CRITICAL* · Active`: what state the incident is in, at a glance."""
+    parts = []
+    if message.severity:
+        parts.append(f"*{fit(message.severity.upper(), 40, one_line=True)}*")
+    if message.status:
+        word = message.status.replace("_", " ").replace("-", " ").capitalize()
+        parts.append(fit(word, 60, one_line=True))
+    parts = [p for p in parts if p.strip("* ")]
+    return f"{_emoji(message)} " + " · ".join(parts) if parts else ""
+
+
+def _emoji(message: ChatMessage) -> str:
+    return STATUS_EMOJI.get(message.status, DEFAULT_EMOJI)
 
 
 def _field(label: str, value: str) -> str:

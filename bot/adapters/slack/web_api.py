@@ -45,6 +45,7 @@ class SlackNotifier:
         retries: int = 2,
         timeout: int = 30,
         history_pages: int = 3,
+        thread_scan: int = 5,
     ) -> None:
         url = (base_url or DEFAULT_API_URL).strip()
         # WebClient joins base_url and the method name with urljoin: without the trailing
@@ -58,6 +59,7 @@ class SlackNotifier:
             retry_handlers=failures.retry_handlers(backoff=backoff, retries=retries),
         )
         self.history_pages = history_pages
+        self.thread_scan = thread_scan
         self._ids: dict[str, str] = {}  # "#name" -> channel id, learnt from Slack's answers
 
     # -- Notifier ----------------------------------------------------------------------------
@@ -122,34 +124,47 @@ class SlackNotifier:
                 raise
 
     def find(self, channel: Channel, key: str, *, thread: ChatRef | None = None) -> ChatRef | None:
-        """A message whose metadata carries `key`: among the channel's latest messages
-        (conversations.history, `history_pages` pages of 100), or, given `thread`, among
-        that thread's replies (conversations.replies; history never lists replies)."""
+        """A message whose metadata carries `key`, posted by outage-bot.
+
+        Given `thread`, among that thread's replies (conversations.replies). Otherwise among
+        the channel's latest messages (conversations.history, `history_pages` pages of 100),
+        then in the threads of the `thread_scan` newest outage-bot alerts there that have
+        replies: history never lists replies, and a reply's key is all the caller may have.
+        """
         if not key:
             return None
         if thread:
             _require_slack(thread)
-            channel_id = thread.channel
-            pages = self._pages(
-                self.client.conversations_replies,
-                f"conversations.replies {channel_id} {thread.ts}",
-                channel_id,
-                channel=channel_id,
-                ts=thread.ts,
-            )
-        else:
-            channel_id = self.channel_id(channel)
-            pages = self._pages(
-                self.client.conversations_history,
-                f"conversations.history {self._label(channel, channel_id)}",
-                channel_id,
-                channel=channel_id,
-            )
-        for page in pages:
+            return self._find_in_thread(thread.channel, thread.ts, key)
+        channel_id = self.channel_id(channel)
+        threads: list[str] = []
+        for page in self._pages(
+            self.client.conversations_history,
+            f"conversations.history {self._label(channel, channel_id)}",
+            channel_id,
+            channel=channel_id,
+        ):
             for item in page.get("messages") or []:
-                meta = item.get("metadata") or {}
-                payload = meta.get("event_payload") or {}
-                if meta.get("event_type") == EVENT_TYPE and payload.get("key") == key:
+                if _key_of(item) == key:
+                    return ChatRef(SERVICE, channel_id, str(item["ts"]))
+                if _key_of(item) is not None and item.get("reply_count") and len(threads) < self.thread_scan:
+                    threads.append(str(item["ts"]))
+        for ts in threads:
+            found = self._find_in_thread(channel_id, ts, key)
+            if found:
+                return found
+        return None
+
+    def _find_in_thread(self, channel_id: str, ts: str, key: str) -> ChatRef | None:
+        for page in self._pages(
+            self.client.conversations_replies,
+            f"conversations.replies {channel_id} {ts}",
+            channel_id,
+            channel=channel_id,
+            ts=ts,
+        ):
+            for item in page.get("messages") or []:
+                if _key_of(item) == key:
                     return ChatRef(SERVICE, channel_id, str(item["ts"]))
         return None
 
@@ -232,6 +247,15 @@ class SlackNotifier:
             cursor = str((data.get("response_metadata") or {}).get("next_cursor") or "")
             if not cursor or (history and seen >= self.history_pages):
                 return
+
+
+def _key_of(message: dict[str, Any]) -> str | None:
+    """The idempotency key outage-bot stored in a message's metadata; None for any other message."""
+    meta = message.get("metadata") or {}
+    if meta.get("event_type") != EVENT_TYPE:
+        return None
+    key = (meta.get("event_payload") or {}).get("key")
+    return str(key) if key is not None else None
 
 
 def _key(target: str) -> str:
