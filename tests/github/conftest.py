@@ -14,10 +14,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fake_github import FakeGitHub  # noqa: E402
-from github_helpers import make_forge  # noqa: E402
+from fake_github import FakeGitHub
+from github_helpers import make_forge
 
-from bot.adapters.github import GitHubForge  # noqa: E402
+from bot.adapters.github import GitHubForge
 
 
 @pytest.fixture

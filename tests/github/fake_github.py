@@ -8,7 +8,8 @@ fail (a 502 once, a secondary rate limit with Retry-After, a 422). Behaviour cop
   (github/docs#35718); `auto_create_labels=False` refuses with 422 instead;
 - at most 3 pinned issues; a fourth pinIssue is a GraphQL error, HTTP 200;
 - search `label:"a","b"` matches ANY of the labels; lists paginate with a Link header;
-- every write made with the token is done by `github-actions[bot]`.
+- every write made with a `ghs_` token (GITHUB_TOKEN) is done by `github-actions[bot]`;
+  GET /user refuses such a token, as GitHub does.
 Test helpers (`add_issue`, `comment`, `react`, `label`, `set_role`, ...) change the state
 without a request, as a person on github.com would.
 """
@@ -18,10 +19,11 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 BOT = "github-actions[bot]"
@@ -47,6 +49,7 @@ class Recorded:
     body: Any
     status: int = 0
     authorization: str = ""
+    response: Any = None
 
     @property
     def line(self) -> str:
@@ -99,6 +102,8 @@ class FakeGitHub:
     ) -> None:
         self.owner, self.repo, self.token = owner, repo, token
         self.auto_create_labels = auto_create_labels
+        # who writes: GITHUB_TOKEN (ghs_) writes as github-actions[bot]; a PAT as its owner
+        self.token_user = BOT if token.startswith("ghs_") else "ops-bot"
         self.pin_limit = pin_limit
         self.pin_limit_message = PIN_LIMIT_MESSAGE
         self.now = now or datetime(2026, 11, 5, 14, 0, tzinfo=timezone.utc)
@@ -125,6 +130,9 @@ class FakeGitHub:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # One send per answer and no Nagle: otherwise delayed ACKs add ~40 ms per request.
+            wbufsize = 1 << 16
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
                 fake._handle(self)
@@ -252,7 +260,7 @@ class FakeGitHub:
         with self.lock:
             # A person creating a label on github.com gets a colour picked for it; the API's
             # on-the-fly creation gives ededed.
-            self._ensure_label(name, colour=AUTO_COLOUR if actor == BOT else "1d76db")
+            self._ensure_label(name, colour=AUTO_COLOUR if actor == self.token_user else "1d76db")
             issue = self.issues[number]
             if name.lower() not in (x.lower() for x in issue.labels):
                 issue.labels.append(self.labels[name.lower()]["name"])
@@ -316,7 +324,7 @@ class FakeGitHub:
     def _api(self, path: str) -> str:
         return f"{self.base_url}{path}"
 
-    def _user(self, login: str) -> dict[str, Any]:
+    def user_json(self, login: str) -> dict[str, Any]:
         api = self._api(f"/users/{login}")
         return {
             "login": login,
@@ -339,7 +347,7 @@ class FakeGitHub:
             "site_admin": False,
         }
 
-    def _label_json(self, name: str) -> dict[str, Any]:
+    def label_json(self, name: str) -> dict[str, Any]:
         label = self.labels[name.lower()]
         return {
             "id": label["id"],
@@ -351,7 +359,7 @@ class FakeGitHub:
             "default": False,
         }
 
-    def _issue_json(self, issue: FakeIssue) -> dict[str, Any]:
+    def issue_json(self, issue: FakeIssue) -> dict[str, Any]:
         base = f"/repos/{self.full_name}/issues/{issue.number}"
         counts = {k: 0 for k in ("+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "eyes")}
         for reaction in issue.reactions:
@@ -367,12 +375,12 @@ class FakeGitHub:
             "node_id": issue.node_id,
             "number": issue.number,
             "title": issue.title,
-            "user": self._user(issue.author),
-            "labels": [self._label_json(name) for name in issue.labels],
+            "user": self.user_json(issue.author),
+            "labels": [self.label_json(name) for name in issue.labels],
             "state": issue.state,
             "locked": False,
-            "assignee": self._user(issue.assignees[0]) if issue.assignees else None,
-            "assignees": [self._user(a) for a in issue.assignees],
+            "assignee": self.user_json(issue.assignees[0]) if issue.assignees else None,
+            "assignees": [self.user_json(a) for a in issue.assignees],
             "milestone": None,
             "comments": len(issue.comment_ids),
             "created_at": stamp(issue.created_at),
@@ -395,7 +403,7 @@ class FakeGitHub:
             }
         return data
 
-    def _comment_json(self, cid: int) -> dict[str, Any]:
+    def comment_json(self, cid: int) -> dict[str, Any]:
         c = self.comments[cid]
         return {
             "id": cid,
@@ -403,7 +411,7 @@ class FakeGitHub:
             "url": self._api(f"/repos/{self.full_name}/issues/comments/{cid}"),
             "html_url": f"https://github.com/{self.full_name}/issues/{c['issue']}#issuecomment-{cid}",
             "body": c["body"],
-            "user": self._user(c["user"]),
+            "user": self.user_json(c["user"]),
             "created_at": stamp(c["created_at"]),
             "updated_at": stamp(c["updated_at"]),
             "issue_url": self._api(f"/repos/{self.full_name}/issues/{c['issue']}"),
@@ -415,7 +423,7 @@ class FakeGitHub:
         return {
             "id": reaction["id"],
             "node_id": f"REA_fake{reaction['id']}",
-            "user": self._user(reaction["user"]),
+            "user": self.user_json(reaction["user"]),
             "content": reaction["content"],
             "created_at": stamp(reaction["created_at"]),
         }
@@ -425,7 +433,7 @@ class FakeGitHub:
             "id": event["id"],
             "node_id": f"LE_fake{event['id']}",
             "url": self._api(f"/repos/{self.full_name}/issues/events/{event['id']}"),
-            "actor": self._user(event["actor"]),
+            "actor": self.user_json(event["actor"]),
             "event": event["event"],
             "commit_id": None,
             "commit_url": None,
@@ -455,7 +463,7 @@ class FakeGitHub:
         with self.lock:
             self.requests.append(record)
         status, headers, payload = self._answer(record, parts.path)
-        record.status = status
+        record.status, record.response = status, payload
         data = b"" if payload is None else json.dumps(payload).encode()
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json; charset=utf-8")
@@ -507,7 +515,7 @@ class FakeGitHub:
         repo = re.escape(f"/repos/{self.full_name}")
         table: list[tuple[str, str, Callable[..., tuple[int, dict[str, str], Any]]]] = [
             ("GET", r"/search/issues", self._search),
-            ("GET", r"/rate_limit", lambda r: (200, {}, {"resources": {}, "rate": {"limit": 1000}})),
+            ("GET", r"/user", self._authenticated_user),
             ("GET", rf"{repo}/issues", self._list_issues),
             ("POST", rf"{repo}/issues", self._create_issue),
             ("GET", rf"{repo}/issues/comments/(\d+)", self._get_comment),
@@ -557,7 +565,7 @@ class FakeGitHub:
         issue = self._issue_or_404(number)
         if issue is None:
             return 404, {}, {"message": "Not Found", "documentation_url": DOCS}
-        return 200, {}, self._issue_json(issue)
+        return 200, {}, self.issue_json(issue)
 
     def _list_issues(self, r: Recorded) -> tuple[int, dict[str, str], Any]:
         q = {k: v[0] for k, v in r.query.items()}
@@ -573,7 +581,7 @@ class FakeGitHub:
         )
         found.sort(key=lambda i: (key(i), i.number), reverse=q.get("direction", "desc") == "desc")
         page, headers = self._page(r, found)
-        return 200, headers, [self._issue_json(i) for i in page]
+        return 200, headers, [self.issue_json(i) for i in page]
 
     def _create_issue(self, r: Recorded) -> tuple[int, dict[str, str], Any]:
         body = r.body if isinstance(r.body, dict) else {}
@@ -583,11 +591,11 @@ class FakeGitHub:
         refused = self._refused_labels(labels)
         if refused:
             return refused
-        issue = self.add_issue(body["title"], body.get("body"), author=BOT, at=self.now)
+        issue = self.add_issue(body["title"], body.get("body"), author=self.token_user, at=self.now)
         for name in labels:
-            self.label(issue.number, name, actor=BOT)
+            self.label(issue.number, name, actor=self.token_user)
         issue.assignees = list(body.get("assignees") or [])
-        return 201, {"Location": self._api(f"/repos/{self.full_name}/issues/{issue.number}")}, self._issue_json(issue)
+        return 201, {"Location": self._api(f"/repos/{self.full_name}/issues/{issue.number}")}, self.issue_json(issue)
 
     def _refused_labels(self, labels: list[str]) -> tuple[int, dict[str, str], Any] | None:
         missing = [x for x in labels if x.lower() not in self.labels]
@@ -611,19 +619,19 @@ class FakeGitHub:
         if body.get("state") == "closed" and issue.state != "closed":
             issue.state, issue.closed_at = "closed", self.now
             issue.state_reason = body.get("state_reason") or "completed"
-            self._event(issue, "closed", BOT, None)
+            self._event(issue, "closed", self.token_user, None)
         elif body.get("state") == "open" and issue.state != "open":
             issue.state, issue.closed_at, issue.state_reason = "open", None, "reopened"
-            self._event(issue, "reopened", BOT, None)
+            self._event(issue, "reopened", self.token_user, None)
         issue.updated_at = self.now
-        return 200, {}, self._issue_json(issue)
+        return 200, {}, self.issue_json(issue)
 
     def _list_comments(self, r: Recorded, number: str) -> tuple[int, dict[str, str], Any]:
         issue = self._issue_or_404(number)
         if issue is None:
             return 404, {}, {"message": "Not Found", "documentation_url": DOCS}
         page, headers = self._page(r, issue.comment_ids)
-        return 200, headers, [self._comment_json(cid) for cid in page]
+        return 200, headers, [self.comment_json(cid) for cid in page]
 
     def _post_comment(self, r: Recorded, number: str) -> tuple[int, dict[str, str], Any]:
         issue = self._issue_or_404(number)
@@ -632,13 +640,13 @@ class FakeGitHub:
         body = r.body if isinstance(r.body, dict) else {}
         if not isinstance(body.get("body"), str):
             return 422, {}, {"message": "Validation Failed", "documentation_url": DOCS}
-        cid = self.comment(issue.number, body["body"], user=BOT)
-        return 201, {}, self._comment_json(cid)
+        cid = self.comment(issue.number, body["body"], user=self.token_user)
+        return 201, {}, self.comment_json(cid)
 
     def _get_comment(self, r: Recorded, cid: str) -> tuple[int, dict[str, str], Any]:
         if int(cid) not in self.comments:
             return 404, {}, {"message": "Not Found", "documentation_url": DOCS}
-        return 200, {}, self._comment_json(int(cid))
+        return 200, {}, self.comment_json(int(cid))
 
     def _edit_comment(self, r: Recorded, cid: str) -> tuple[int, dict[str, str], Any]:
         comment = self.comments.get(int(cid))
@@ -646,13 +654,13 @@ class FakeGitHub:
             return 404, {}, {"message": "Not Found", "documentation_url": DOCS}
         comment["body"] = (r.body or {}).get("body", comment["body"])
         comment["updated_at"] = self.now
-        return 200, {}, self._comment_json(int(cid))
+        return 200, {}, self.comment_json(int(cid))
 
     def _issue_labels(self, r: Recorded, number: str) -> tuple[int, dict[str, str], Any]:
         issue = self._issue_or_404(number)
         if issue is None:
             return 404, {}, {"message": "Not Found", "documentation_url": DOCS}
-        return 200, {}, [self._label_json(x) for x in issue.labels]
+        return 200, {}, [self.label_json(x) for x in issue.labels]
 
     def _add_labels(self, r: Recorded, number: str) -> tuple[int, dict[str, str], Any]:
         issue = self._issue_or_404(number)
@@ -664,8 +672,8 @@ class FakeGitHub:
         if refused:
             return refused
         for name in names:
-            self.label(issue.number, name, actor=BOT)
-        return 200, {}, [self._label_json(x) for x in issue.labels]
+            self.label(issue.number, name, actor=self.token_user)
+        return 200, {}, [self.label_json(x) for x in issue.labels]
 
     def _set_labels(self, r: Recorded, number: str) -> tuple[int, dict[str, str], Any]:
         issue = self._issue_or_404(number)
@@ -675,17 +683,17 @@ class FakeGitHub:
         names = [x if isinstance(x, str) else x["name"] for x in raw or []]
         for old in list(issue.labels):
             if old.lower() not in [n.lower() for n in names]:
-                self.unlabel(issue.number, old, actor=BOT)
+                self.unlabel(issue.number, old, actor=self.token_user)
         for name in names:
-            self.label(issue.number, name, actor=BOT)
-        return 200, {}, [self._label_json(x) for x in issue.labels]
+            self.label(issue.number, name, actor=self.token_user)
+        return 200, {}, [self.label_json(x) for x in issue.labels]
 
     def _remove_label(self, r: Recorded, number: str, name: str) -> tuple[int, dict[str, str], Any]:
         issue = self._issue_or_404(number)
         if issue is None or name.lower() not in [x.lower() for x in issue.labels]:
             return 404, {}, {"message": "Label does not exist", "documentation_url": DOCS}
-        self.unlabel(issue.number, name, actor=BOT)
-        return 200, {}, [self._label_json(x) for x in issue.labels]
+        self.unlabel(issue.number, name, actor=self.token_user)
+        return 200, {}, [self.label_json(x) for x in issue.labels]
 
     def _events(self, r: Recorded, number: str) -> tuple[int, dict[str, str], Any]:
         issue = self._issue_or_404(number)
@@ -705,7 +713,7 @@ class FakeGitHub:
 
     def _repo_labels(self, r: Recorded) -> tuple[int, dict[str, str], Any]:
         page, headers = self._page(r, [x["name"] for x in self.labels.values()])
-        return 200, headers, [self._label_json(x) for x in page]
+        return 200, headers, [self.label_json(x) for x in page]
 
     def _create_label(self, r: Recorded) -> tuple[int, dict[str, str], Any]:
         body = r.body if isinstance(r.body, dict) else {}
@@ -724,12 +732,12 @@ class FakeGitHub:
             "color": body.get("color") or "ededed",
             "description": body.get("description"),
         }
-        return 201, {}, self._label_json(name)
+        return 201, {}, self.label_json(name)
 
     def _get_label(self, r: Recorded, name: str) -> tuple[int, dict[str, str], Any]:
         if name.lower() not in self.labels:
             return 404, {}, {"message": "Not Found", "documentation_url": DOCS}
-        return 200, {}, self._label_json(name)
+        return 200, {}, self.label_json(name)
 
     def _edit_label(self, r: Recorded, name: str) -> tuple[int, dict[str, str], Any]:
         label = self.labels.get(name.lower())
@@ -739,7 +747,7 @@ class FakeGitHub:
         for key in ("color", "description"):
             if key in body:
                 label[key] = body[key]
-        return 200, {}, self._label_json(name)
+        return 200, {}, self.label_json(name)
 
     def _permission(self, r: Recorded, login: str) -> tuple[int, dict[str, str], Any]:
         role = self.roles.get(login)
@@ -748,7 +756,7 @@ class FakeGitHub:
         legacy = {"maintain": "write", "triage": "read"}.get(role, role if role in ("admin", "write", "read") else "read")
         order = ["read", "triage", "write", "maintain", "admin"]
         rank = order.index(role) if role in order else 0
-        user = self._user(login)
+        user = self.user_json(login)
         user["permissions"] = {
             "pull": rank >= 0,
             "triage": rank >= 1,
@@ -758,6 +766,15 @@ class FakeGitHub:
         }
         user["role_name"] = role
         return 200, {}, {"permission": legacy, "role_name": role, "user": user}
+
+    def _authenticated_user(self, r: Recorded) -> tuple[int, dict[str, str], Any]:
+        if self.token.startswith("ghs_"):  # an installation token has no user
+            return 403, {}, {"message": "Resource not accessible by integration", "documentation_url": DOCS}
+        user = self.user_json(self.token_user)
+        user.update(name=None, company=None, blog="", location=None, email=None, hireable=None, bio=None,
+                    public_repos=0, public_gists=0, followers=0, following=0,
+                    created_at=stamp(self.now), updated_at=stamp(self.now))
+        return 200, {}, user
 
     # -- search ----------------------------------------------------------------------------------
     def _search(self, r: Recorded) -> tuple[int, dict[str, str], Any]:
@@ -790,8 +807,9 @@ class FakeGitHub:
                 found.append(issue)
         found.sort(key=lambda i: i.number, reverse=True)
         page, headers = self._page(r, found)
-        items = [{**self._issue_json(i), "score": 1.0} for i in page]
-        return 200, headers, {"total_count": len(found), "incomplete_results": False, "items": items}
+        items = [{**self.issue_json(i), "score": 1.0} for i in page]
+        # A query of qualifiers only is a lexical search.
+        return 200, headers, {"total_count": len(found), "incomplete_results": False, "search_type": "lexical", "items": items}
 
     # -- GraphQL ---------------------------------------------------------------------------------
     def _graphql(self, body: Any) -> dict[str, Any]:

@@ -307,7 +307,8 @@ def test_pin_limit_reached_with_a_message_we_do_not_know(fake: FakeGitHub, forge
     fake.pin_limit_message = "Something went wrong pinning this issue."
     for n in range(1, 5):
         fake.add_issue(f"issue {n}")
-        fake.pin(n) if n < 4 else None
+    for n in (1, 2, 3):
+        fake.pin(n)
 
     assert forge.pin_issue(4) == PinOutcome.LIMIT_REACHED
     assert fake.lines()[-2:] == ["POST /graphql pinIssue", "POST /graphql pinnedIssues"]
@@ -336,3 +337,25 @@ def test_forge_from_env(fake: FakeGitHub) -> None:
     assert forge.get_issue(1).title == "via env"
     assert forge.repository == "octo-org/outage-demo"
     assert fake.requests[0].authorization == f"token {fake.token}"
+
+
+def test_bot_login_of_github_token_costs_no_request(fake: FakeGitHub, forge: GitHubForge) -> None:
+    assert forge.bot_login == BOT
+    assert fake.requests == []
+
+
+def test_bot_login_of_a_personal_token_is_asked_once() -> None:
+    with FakeGitHub(token="ghp_personal_token_0123") as fake:
+        forge = make_forge(fake)
+        assert forge.bot_login == "ops-bot"
+        assert forge.bot_login == "ops-bot"
+        assert fake.lines() == ["GET /user"]
+        fake.add_issue()
+        assert forge.post_comment(1, "hi").author == forge.bot_login
+
+
+def test_bot_login_can_be_given(fake: FakeGitHub) -> None:
+    from bot.adapters.github import forge_from_env
+
+    assert forge_from_env(fake.env(OUTAGE_BOT_GITHUB_LOGIN="incident-app[bot]")).bot_login == "incident-app[bot]"
+    assert fake.requests == []

@@ -18,6 +18,9 @@ def forge_from_env(environ: Mapping[str, str], *, retry: RetrySettings | None = 
     """The repository GitHub Actions runs for. An empty variable counts as unset: Actions
     passes an undefined secret as "".
 
+    OUTAGE_BOT_GITHUB_LOGIN names the account the token writes as, for an installation token
+    that is not GitHub Actions' own (default: github-actions[bot] for `ghs_` tokens, else
+    GET /user).
     OUTAGE_BOT_GITHUB_RETRY=fast drops PyGithub's pause between writes and shrinks the retry
     waits: for tests against a local server, never for GitHub itself."""
     token = environ.get("GITHUB_TOKEN", "")
@@ -33,6 +36,7 @@ def forge_from_env(environ: Mapping[str, str], *, retry: RetrySettings | None = 
         repository,
         api_url=environ.get("GITHUB_API_URL") or DEFAULT_API_URL,
         graphql_url=environ.get("GITHUB_GRAPHQL_URL") or DEFAULT_GRAPHQL_URL,
+        bot_login=environ.get("OUTAGE_BOT_GITHUB_LOGIN") or None,
         retry=retry or (FAST if environ.get("OUTAGE_BOT_GITHUB_RETRY") == "fast" else RetrySettings()),
     )
 

@@ -6,10 +6,9 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from bot.records import Comment, Issue
 from github.Issue import Issue as GhIssue
 from github.IssueComment import IssueComment as GhComment
-
-from bot.records import Comment, Issue
 
 
 def parse_time(text: str) -> datetime:

@@ -23,27 +23,28 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
-from github import Auth, Github
-from github.GithubException import GithubException
-from github.Issue import Issue as GhIssue
 
 from bot.adapters.github import graphql
 from bot.adapters.github.convert import (
     as_utc,
     comment_from_object,
+    is_pull_request,
     issue_from_graphql,
     issue_from_object,
-    issue_from_payload,
-    is_pull_request,
 )
 from bot.adapters.github.labels import AUTO_CREATED_COLOUR, colour_of, description_of
 from bot.adapters.github.retry import RetrySettings, make_retry
 from bot.errors import ServiceError, UserError
 from bot.records import Access, Comment, ForgeCapabilities, Issue, PinOutcome, Reaction
+from github import Auth, Github
+from github.GithubException import GithubException
+from github.Issue import Issue as GhIssue
 
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_GRAPHQL_URL = "https://api.github.com/graphql"
 USER_AGENT = "outage-bot"
+ACTIONS_BOT = "github-actions[bot]"  # who GITHUB_TOKEN writes as
+DEFAULT_RETRY = RetrySettings()
 # GitHub's search query limit is 256 characters (docs: "Limitations on query length").
 MAX_QUERY = 256
 
@@ -88,8 +89,9 @@ class GitHubForge:
         *,
         api_url: str = DEFAULT_API_URL,
         graphql_url: str = DEFAULT_GRAPHQL_URL,
-        retry: RetrySettings = RetrySettings(),
+        retry: RetrySettings = DEFAULT_RETRY,
         timeout: int = 20,
+        bot_login: str | None = None,
     ) -> None:
         owner, _, name = repository.partition("/")
         if not owner or not name or "/" in name:
@@ -99,15 +101,15 @@ class GitHubForge:
         self._token = token
         self._path = f"/repos/{repository}"
         auth = Auth.Token(token)
-        common: dict[str, Any] = dict(
-            auth=auth,
-            timeout=timeout,
-            user_agent=USER_AGENT,
-            per_page=100,
-            lazy=True,
-            seconds_between_requests=retry.seconds_between_requests,
-            seconds_between_writes=retry.seconds_between_writes,
-        )
+        common: dict[str, Any] = {
+            "auth": auth,
+            "timeout": timeout,
+            "user_agent": USER_AGENT,
+            "per_page": 100,
+            "lazy": True,
+            "seconds_between_requests": retry.seconds_between_requests,
+            "seconds_between_writes": retry.seconds_between_writes,
+        }
         self._rest = Github(base_url=api_url.rstrip("/"), retry=make_retry(retry, retry_posts=False), **common)
         # PyGithub sends any absolute URL to its base host; a client rooted at the GraphQL URL's
         # own origin keeps GITHUB_GRAPHQL_URL exact (GHES: https://HOST/api/graphql).
@@ -122,6 +124,23 @@ class GitHubForge:
         self._access: dict[str, Access] = {}
         self._pinned: list[Issue] | None = None
         self._label_times: dict[tuple[int, str], datetime | None] = {}
+        self._bot_login = bot_login
+
+    # -- who the token is ----------------------------------------------------------------------
+    @property
+    def bot_login(self) -> str:
+        """The login the token writes as, so the core trusts only its own comments as state.
+
+        An installation token (`ghs_`: Actions' GITHUB_TOKEN) cannot ask GET /user; in Actions
+        it writes as github-actions[bot]. Another app's installation token needs the login
+        given (OUTAGE_BOT_GITHUB_LOGIN). Any other token (a PAT) is asked once."""
+        if self._bot_login is None:
+            if self._token.startswith("ghs_"):
+                self._bot_login = ACTIONS_BOT
+            else:
+                with self._calling("GET /user"):
+                    self._bot_login = self._rest.get_user().login
+        return self._bot_login
 
     # -- reading -------------------------------------------------------------------------------
     def get_issue(self, number: int) -> Issue:
@@ -399,10 +418,13 @@ class GitHubForge:
                     pass
 
     def _graphql(self, operation: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        with self._calling(f"POST {self._graphql_path} {operation}"):
+        request = f"POST {self._graphql_path} {operation}"
+        with self._calling(request):
             _, data = self._gql.requester.requestJsonAndCheck(
                 "POST", self._graphql_path, input={"query": query, "variables": variables}
             )
+        if not isinstance(data, dict):
+            raise ServiceError("github", request, "the answer is not a JSON object", hint="check GITHUB_GRAPHQL_URL")
         return data
 
     def _graphql_error(self, operation: str, data: Mapping[str, Any]) -> ServiceError:
@@ -475,4 +497,4 @@ def _hint(status: int, repository: str) -> str:
     return ""
 
 
-__all__ = ["DEFAULT_API_URL", "DEFAULT_GRAPHQL_URL", "GitHubForge", "issue_from_payload"]
+__all__ = ["DEFAULT_API_URL", "DEFAULT_GRAPHQL_URL", "GitHubForge"]

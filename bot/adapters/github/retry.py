@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from github.GithubRetry import GithubRetry
 from urllib3 import Retry
+
+from github.GithubRetry import GithubRetry
 
 # Methods that are safe to repeat (RFC 9110 §9.2.2) plus PATCH, which we only use to set a
 # body or a state to a fixed value.
@@ -38,9 +39,9 @@ class RetrySettings:
 
 FAST = RetrySettings(
     total=3,
-    backoff_factor=0.01,
-    backoff_max=0.05,
-    secondary_rate_wait=0.05,
+    backoff_factor=0.002,
+    backoff_max=0.01,
+    secondary_rate_wait=0.01,
     max_rate_limit_wait=2.0,
     seconds_between_requests=None,
     seconds_between_writes=None,

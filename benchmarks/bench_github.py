@@ -1,0 +1,154 @@
+"""Requests and wall time of outage-bot's GitHub jobs, against the fake GitHub of the tests.
+
+    python benchmarks/bench_github.py
+
+(a) handling one `priority::highest` label event (`outage-bot handle`);
+(b) one `outage-bot tick` over a repository of 10,000 issues, 50 of them active incidents, with
+    0 / 5 / 50 of those having something due.
+Requests per job are what GitHub's rate limits count (GITHUB_TOKEN: 1,000 an hour per
+repository), so each count is printed next to the least the job could make. Wall time is
+in-process (no Python start-up, no network latency: the fake is on 127.0.0.1).
+Targets (issue #3): (a) at most 6 requests; (b) with nothing due, at most 2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "github")]
+
+from click.testing import CliRunner
+from fake_github import FakeGitHub
+from github_helpers import webhook
+
+from bot.cli import cli
+
+POLICY = ROOT / "tests" / "fixtures" / "contract_policy.yml"  # critical: 12h to acknowledge, 24h to resolve, pinned
+M = datetime(2026, 11, 10, 15, 0, tzinfo=timezone.utc)  # the measured tick
+ISSUES, ACTIVE = 10_000, 50
+
+
+@dataclass
+class Run:
+    requests: list[str]
+    seconds: float
+    exit_code: int
+
+
+class Job:
+    def __init__(self, fake: FakeGitHub, tmp: Path) -> None:
+        self.fake, self.tmp, self.n = fake, tmp, 0
+
+    def _invoke(self, args: list[str], env: dict[str, str], at: datetime) -> Run:
+        self.fake.now = at
+        before = len(self.fake.requests)
+        started = time.perf_counter()
+        result = CliRunner().invoke(cli, [*args, "--config", str(POLICY), "--now", at.isoformat()], env=env)
+        seconds = time.perf_counter() - started
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return Run(self.fake.lines()[before:], seconds, result.exit_code)
+
+    def label(self, number: int, at: datetime) -> Run:
+        self.fake.label(number, "priority::highest", actor="reporter", at=at)
+        self.n += 1
+        path = self.tmp / f"event-{self.n}.json"
+        payload = webhook(self.fake, "issues", "labeled", number, sender="reporter", label="priority::highest")
+        path.write_text(json.dumps(payload), encoding="utf-8")
+        env = self.fake.env(GITHUB_EVENT_NAME="issues", GITHUB_EVENT_PATH=str(path))
+        return self._invoke(["handle"], env, at + timedelta(seconds=20))
+
+    def tick(self, at: datetime) -> Run:
+        return self._invoke(["tick"], self.fake.env(GITHUB_EVENT_NAME="schedule"), at)
+
+
+def clean_environment() -> None:
+    for name in list(os.environ):
+        if name.startswith(("GITHUB_", "SLACK_", "GITLAB_", "OUTAGE_BOT_")):
+            del os.environ[name]
+
+
+def bench_label_event(tmp: Path) -> list[tuple[str, Run, int]]:
+    rows = []
+    with FakeGitHub() as fake:
+        job = Job(fake, tmp)
+        at = M
+        first = fake.add_issue("Checkout is down", "Every order fails.", author="reporter", at=at)
+        rows.append(("(a) label event, first incident in the repository", job.label(first.number, at), 4))
+        second = fake.add_issue("Search is down", "No results.", author="reporter", at=at)
+        rows.append(("(a) label event, the bot's labels already exist", job.label(second.number, at + timedelta(minutes=5)), 4))
+    return rows
+
+
+def bench_tick(tmp: Path, due: int) -> list[tuple[str, Run, int]]:
+    """A repository of 10,000 issues, 50 active incidents, `due` of them past their 12h
+    acknowledgement (escalation) and 12h reminder at the measured tick M."""
+    with FakeGitHub() as fake:
+        job = Job(fake, tmp)
+        start = M - timedelta(hours=12, minutes=5)
+        for i in range(ISSUES):
+            fake.add_issue(f"Issue {i}", "Nothing to see.", author="someone", at=start - timedelta(days=30))
+        numbers = list(range(1, ACTIVE * 200 + 1, 200))  # 50 incidents spread over the repository
+        late, fresh = numbers[:due], numbers[due:]
+        for number in late:
+            job.label(number, start)
+        # the scheduled ticks before the measured one, every 10 minutes; the late incidents fall
+        # due at M - 5 min, between the last two
+        for k in range(72, 0, -1):
+            at = M - timedelta(minutes=10 * k)
+            if k == 2:
+                for number in fresh:
+                    job.label(number, at - timedelta(minutes=5))
+            job.tick(at)
+        run = job.tick(M)
+        # with nothing due, the status issue's heartbeat is written every 30 minutes: the
+        # costliest of the next three ticks shows it
+        later = [job.tick(M + timedelta(minutes=10 * k)) for k in (1, 2, 3)] if due == 0 else []
+    if later:
+        worst = max(later, key=lambda r: len(r.requests))
+        return [("(b) tick, 10,000 issues, 50 active,  0 due", run, 1),
+                ("(b) the same, costliest of the next 3 ticks", worst, 2)]
+    # least: the search; then per due incident its ledger read, one comment (escalation and
+    # reminder together), the ledger written back; then the status issue once
+    least = 1 + 3 * due + (1 if due else 0)
+    return [(f"(b) tick, 10,000 issues, 50 active, {due:>2} due", run, least)]
+
+
+def main() -> None:
+    clean_environment()
+    rows: list[tuple[str, Run, int]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        rows += bench_label_event(Path(tmp))
+        for due in (0, 5, 50):
+            rows += bench_tick(Path(tmp), due)
+    width = max(len(name) for name, _, _ in rows)
+    print(f"{'job':<{width}}  requests  least  wall time")
+    for name, run, least in rows:
+        print(f"{name:<{width}}  {len(run.requests):>8}  {least:>5}  {run.seconds * 1000:>7.0f} ms")
+    print()
+    for name, run, _ in rows:
+        counts = Counter(re.sub(r"/\d+", "/{n}", line) for line in run.requests)
+        print(f"{name}:")
+        for line, count in counts.items():
+            print(f"    {count:>3} x {line}")
+    targets = [
+        ("(a) at most 6 requests, labels existing", len(rows[1][1].requests) <= 6),
+        ("(b) at most 2 requests with nothing due", max(len(rows[2][1].requests), len(rows[3][1].requests)) <= 2),
+    ]
+    print()
+    for target, met in targets:
+        print(f"target {target}: {'met' if met else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()

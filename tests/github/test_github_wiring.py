@@ -1,0 +1,147 @@
+"""The files users copy: the workflow, the composite action and the issue form.
+
+Validated against their published JSON schemas with check-jsonschema's vendored copies (no
+network), then checked for what the schema cannot know: the triggers, the least privilege,
+the concurrency that keeps label events, the headings the core parses.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.forms import parse_form
+from bot.policy import Policy
+from bot.resources import default_policy_path
+
+ROOT = Path(__file__).parents[2]
+WORKFLOW = ROOT / ".github" / "workflows" / "outage-bot.yml"
+ACTION = ROOT / "action.yml"
+FORM = ROOT / ".github" / "ISSUE_TEMPLATE" / "outage.yml"
+CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
+
+
+def load(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("path", "schema"),
+    [
+        (WORKFLOW, "vendor.github-workflows"),
+        (ACTION, "vendor.github-actions"),
+        (FORM, "vendor.github-issue-forms"),
+    ],
+)
+def test_valid_against_the_published_schema(path: Path, schema: str) -> None:
+    done = subprocess.run(
+        [str(CHECK_JSONSCHEMA), "--builtin-schema", schema, str(path)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_schema_check_would_catch_a_mistake(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text(WORKFLOW.read_text(encoding="utf-8").replace("runs-on:", "run-on:"), encoding="utf-8")
+    done = subprocess.run(
+        [str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.github-workflows", str(broken)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode != 0
+
+
+def test_workflow_triggers() -> None:
+    workflow = load(WORKFLOW)
+    on = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert on["issues"]["types"] == ["labeled", "unlabeled", "opened", "closed", "reopened", "assigned"]
+    assert on["issue_comment"]["types"] == ["created"]
+    assert on["schedule"] == [{"cron": "*/10 * * * *"}]
+    assert "workflow_dispatch" in on
+
+
+def test_workflow_least_privilege_and_concurrency() -> None:
+    workflow = load(WORKFLOW)
+    assert workflow["permissions"] == {"issues": "write", "contents": "read"}
+    concurrency = workflow["concurrency"]
+    assert concurrency["cancel-in-progress"] is False  # cancelling drops label events
+    assert "github.event.issue.number" in concurrency["group"]  # one queue per issue
+    assert "'tick'" in concurrency["group"]  # schedule / dispatch in their own group
+
+
+def test_workflow_runs_handle_for_issue_events_and_tick_for_the_schedule() -> None:
+    [job] = load(WORKFLOW)["jobs"].values()
+    steps = {step.get("name"): step for step in job["steps"]}
+    handle = next(s for s in steps.values() if "outage-bot handle" in s.get("run", ""))
+    tick = next(s for s in steps.values() if "outage-bot tick" in s.get("run", ""))
+    assert "issues" in handle["if"] and "issue_comment" in handle["if"]
+    assert "schedule" in tick["if"] and "workflow_dispatch" in tick["if"]
+    for step in (handle, tick):
+        assert step["env"] == {"GITHUB_TOKEN": "${{ secrets.GITHUB_TOKEN }}", "SLACK_BOT_TOKEN": "${{ secrets.SLACK_BOT_TOKEN }}"}
+    cache = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/cache@"))
+    install = next(s for s in job["steps"] if "pip install" in s.get("run", ""))
+    assert install["if"] == f"steps.{cache['id']}.outputs.cache-hit != 'true'"  # a warm run skips pip
+
+
+def test_action_inputs_and_command() -> None:
+    action = load(ACTION)
+    assert action["runs"]["using"] == "composite"
+    assert set(action["inputs"]) == {"github-token", "slack-bot-token", "slack-webhook-url", "config", "command"}
+    assert action["inputs"]["github-token"]["default"] == "${{ github.token }}"
+    run = action["runs"]["steps"][-1]
+    assert run["env"]["GITHUB_TOKEN"] == "${{ inputs.github-token }}"
+    assert run["env"]["SLACK_BOT_TOKEN"] == "${{ inputs.slack-bot-token }}"
+    assert run["env"]["OUTAGE_BOT_CONFIG"] == "${{ inputs.config }}"
+    assert "schedule|workflow_dispatch) OUTAGE_BOT_COMMAND=tick" in run["run"]
+
+
+def test_action_installs_what_pyproject_packages() -> None:
+    # the cache key hashes the folders the package is built from
+    action = ACTION.read_text(encoding="utf-8")
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    for folder in ("bot", "templates", "workflows"):
+        assert folder in action and f'"{folder}"' in pyproject
+
+
+FORM_HEADINGS = ["What is broken", "Who is affected", "Since when", "Workaround", "Upstream status", "Severity"]
+
+
+def test_issue_form_fields() -> None:
+    form = load(FORM)
+    assert form["name"] == "Report an outage"
+    assert form["labels"] == ["outage"]
+    fields = [item for item in form["body"] if item["type"] != "markdown"]
+    assert [f["attributes"]["label"] for f in fields] == FORM_HEADINGS
+    assert fields[0]["validations"]["required"] is True
+
+
+def test_severity_options_are_the_default_policy_s_labels() -> None:
+    form = load(FORM)
+    [dropdown] = [item for item in form["body"] if item["type"] == "dropdown"]
+    policy = Policy.model_validate(yaml.safe_load(default_policy_path().read_text(encoding="utf-8")))
+    first_labels = [severity.labels[0] for severity in policy.severities.values()]
+    assert dropdown["attributes"]["options"] == first_labels == ["priority::highest", "priority::higher", "priority::high"]
+    assert dropdown["validations"]["required"] is True
+
+
+def test_the_core_reads_the_body_github_renders_from_the_form() -> None:
+    # GitHub renders each field as "### <label>" then the answer; an empty optional field
+    # shows "_No response_".
+    answers = {
+        "What is broken": "Checkout returns 502",
+        "Who is affected": "_No response_",
+        "Since when": "2026-11-05 14:20 UTC",
+        "Workaround": "_No response_",
+        "Upstream status": "https://www.githubstatus.com/incidents/x",
+        "Severity": "priority::highest",
+    }
+    body = "\n\n".join(f"### {heading}\n\n{answer}" for heading, answer in answers.items())
+    fields = parse_form(body)
+    assert fields["broken"] == "Checkout returns 502"
+    assert fields["affected"] == ""
+    assert fields["since"] == "2026-11-05 14:20 UTC"
+    assert fields["upstream"] == "https://www.githubstatus.com/incidents/x"
+    assert fields["severity"] == "priority::highest"
