@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from fake_gitlab import TOKEN, FakeGitLab
 
 from bot.adapters.gitlab import GitLabForge
-from fake_gitlab import TOKEN, FakeGitLab
 
 # Real tokens and CI variables must never reach a test (nor a test reach the internet).
 _SCRUBBED = (

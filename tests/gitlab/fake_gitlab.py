@@ -115,9 +115,9 @@ class FakeGitLab:
         self.label_events: dict[int, list[dict[str, Any]]] = {}
         self.hooks: list[dict[str, Any]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        host, port = self._server.server_address[:2]
-        self.url = f"http://{host}:{port}"  # the instance; the API is at /api/v4
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        port = self._server.server_address[1]
+        self.url = f"http://127.0.0.1:{port}"  # the instance; the API is at /api/v4
         self.web = f"{self.url}/{project_path}"
         self.bot = token_user
         self.user(token_user)
@@ -283,9 +283,8 @@ class FakeGitLab:
                 if "pid" in match.groupdict() and unquote(match["pid"]) not in (str(self.project_id), self.project_path):
                     return 404, {}, {"message": "404 Project Not Found"}
                 args = {k: v for k, v in match.groupdict().items() if k != "pid"}
-                if "iid" in args:
-                    if int(args["iid"]) not in self.issues:
-                        return 404, {}, {"message": "404 Issue Not Found"}
+                if "iid" in args and int(args["iid"]) not in self.issues:
+                    return 404, {}, {"message": "404 Issue Not Found"}
                 return handler(query, body, **{k: int(v) for k, v in args.items()})  # type: ignore[no-any-return]
         return 404, {}, {"error": "404 Not Found"}
 
@@ -326,7 +325,7 @@ class FakeGitLab:
             items = [i for i in items if all(lb in i["labels"] for lb in wanted)]  # GitLab ANDs them
         key = "updated_at" if _one(query, "order_by", "created_at") == "updated_at" else "created_at"
         items.sort(key=lambda i: (i[key], i["iid"]), reverse=_one(query, "sort", "desc") == "desc")
-        page, headers = self._page(items, query, "/projects/%s/issues" % self.project_id)
+        page, headers = self._page(items, query, f"/projects/{self.project_id}/issues")
         return 200, headers, [self._render_issue(i) for i in page]
 
     def _post_issue(self, query: Any, body: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
@@ -492,6 +491,7 @@ class FakeGitLab:
         note = {"id": next(self._ids), "body": body, "author": by, "created_at": self.stamp(), "updated_at": self.stamp(),
                 "system": system}
         self.notes.setdefault(iid, []).append(note)
+        self.issues[iid]["updated_at"] = note["created_at"]  # a comment makes the issue "updated"
         return note
 
     def _ensure_label(self, name: str) -> None:

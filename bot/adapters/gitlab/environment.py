@@ -14,7 +14,7 @@ def instance_url(api_url: str) -> str:
     url = api_url.strip().rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise UserError(f"CI_API_V4_URL is {api_url!r} (expected: an http(s) URL like https://gitlab.com/api/v4)")
-    return url[: -len("/api/v4")] if url.endswith("/api/v4") else url
+    return url.removesuffix("/api/v4")
 
 
 def forge_from_env(environ: Mapping[str, str]) -> GitLabForge:

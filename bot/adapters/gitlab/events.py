@@ -74,7 +74,7 @@ def _issue_event(payload: Mapping[str, Any], forge: object, delivery: str) -> Ev
     actor = _actor(payload)
     at = _time(attrs, "updated_at", "object_attributes.updated_at")
 
-    changes = payload.get("changes") if isinstance(payload.get("changes"), Mapping) else {}
+    changes = _mapping(payload, "changes")
     label_change = changes.get("labels") if isinstance(changes.get("labels"), Mapping) else None
     if label_change is not None:
         before, after = label_names(label_change.get("previous")), label_names(label_change.get("current"))
@@ -100,7 +100,7 @@ def _issue_event(payload: Mapping[str, Any], forge: object, delivery: str) -> Ev
         raise NotMine(f"issue action {action!r} is not one outage-bot reacts to (open, close, reopen, update)")
     label = added[0] if kind == EventKind.LABELED else removed[0] if kind == EventKind.UNLABELED else None
 
-    user = payload.get("user") if isinstance(payload.get("user"), Mapping) else {}
+    user = _mapping(payload, "user")
     issue = Issue(
         number=_int(attrs, "iid", "object_attributes.iid"),
         title=str(attrs.get("title") or ""),
@@ -132,7 +132,7 @@ def _note_event(payload: Mapping[str, Any], forge: object, delivery: str) -> Eve
     created = _time(attrs, "created_at", "object_attributes.created_at")
     comment = Comment(id=_int(attrs, "id", "object_attributes.id"), author=actor, body=str(attrs.get("note") or ""),
                       created_at=created)
-    user = payload.get("user") if isinstance(payload.get("user"), Mapping) else {}
+    user = _mapping(payload, "user")
     issue = _hook_issue(_object(payload, "issue"), "issue", user, forge, url=_issue_url(attrs.get("url")),
                         confidential=payload.get("event_type") == "confidential_note")
     return Event(kind=EventKind.COMMENTED, issue=issue, actor=actor, at=created, comment=comment, delivery=delivery)
@@ -143,7 +143,7 @@ def _emoji_event(payload: Mapping[str, Any], forge: object, delivery: str) -> Ev
     action = attrs.get("action") or payload.get("event_type")
     if action not in ("award", "revoke"):
         raise NotMine(f"emoji action {action!r} is not award or revoke")
-    user = payload.get("user") if isinstance(payload.get("user"), Mapping) else {}
+    user = _mapping(payload, "user")
     awardable = attrs.get("awardable_type")
     comment: Comment | None = None
     if awardable == "Note":
@@ -210,6 +210,12 @@ def _actor(payload: Mapping[str, Any]) -> str:
     if not isinstance(user, Mapping) or not user.get("username"):
         raise UserError("the webhook body has no `user.username` (who caused the event)")
     return str(user["username"])
+
+
+def _mapping(payload: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """An optional object of the body; empty when absent."""
+    value = payload.get(key)
+    return value if isinstance(value, Mapping) else {}
 
 
 def _object(payload: Mapping[str, Any], key: str) -> Mapping[str, Any]:

@@ -19,10 +19,9 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import gitlab
 import requests
-from gitlab.exceptions import GitlabError
 
+import gitlab
 from bot import __version__
 from bot.adapters.gitlab.convert import (
     access_from_level,
@@ -34,6 +33,7 @@ from bot.adapters.gitlab.convert import (
 from bot.adapters.gitlab.timestamps import parse_time
 from bot.errors import ServiceError
 from bot.records import Access, Comment, ForgeCapabilities, Issue, PinOutcome, Reaction
+from gitlab.exceptions import GitlabError
 
 USER_AGENT = f"outage-bot/{__version__} python-gitlab/{gitlab.__version__}"
 PER_PAGE = 100  # GitLab's maximum page size
@@ -56,7 +56,7 @@ query OutageBotSearch($path: ID!, $labels: [String!], $after: String) {
 }
 """
 # What an instance without the union filter answers (feature flag off before 17.0, or older).
-_NO_OR_FILTER = re.compile(r"or_issuable_queries|argument '?or'?|UnionedIssueFilterInput|labelNames", re.I)
+_NO_OR_FILTER = re.compile(r"or_issuable_queries|argument '?or'?|UnionedIssueFilterInput|labelNames", re.IGNORECASE)
 
 
 class GitLabForge:

@@ -1,0 +1,80 @@
+"""The GitLab CI wiring users copy: `.gitlab-ci.yml` and the include `ci/outage-bot.gitlab-ci.yml`.
+
+Both are checked against GitLab CI's published schema with check-jsonschema's vendored copy
+(`--builtin-schema vendor.gitlab-ci`: no network), run as a subprocess from this venv.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+FILES = [ROOT / ".gitlab-ci.yml", ROOT / "ci" / "outage-bot.gitlab-ci.yml"]
+JOBS = (".outage-bot", "outage-bot:handle", "outage-bot:tick")
+
+
+def check(*paths: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.gitlab-ci", *map(str, paths)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def load(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_both_files_match_gitlab_ci_schema() -> None:
+    result = check(*FILES)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_schema_check_is_not_vacuous(tmp_path: Path) -> None:
+    broken = load(FILES[1])
+    broken["outage-bot:tick"]["rules"] = [{"iff": "$CI_PIPELINE_SOURCE"}]  # a typo GitLab would refuse
+    path = tmp_path / "broken.gitlab-ci.yml"
+    path.write_text(yaml.safe_dump(broken), encoding="utf-8")
+    result = check(path)
+    assert result.returncode == 1 and "iff" in result.stdout
+
+
+def test_the_copy_and_the_include_define_the_same_jobs() -> None:
+    copy, include = (load(path) for path in FILES)
+    for job in (*JOBS, "variables"):
+        assert copy[job] == include[job], job
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_jobs_as_the_docs_describe(path: Path) -> None:
+    data = load(path)
+    base = data[".outage-bot"]
+    assert base["resource_group"] == "outage-bot"  # one job at a time per project
+    assert base["interruptible"] is False
+    assert base["variables"]["PIP_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/pip"
+    assert base["cache"]["paths"] == [".cache/pip"]  # the cached install
+    assert any("pip install" in line and "$OUTAGE_BOT_PACKAGE" in line for line in base["before_script"])
+    handle, tick = data["outage-bot:handle"], data["outage-bot:tick"]
+    assert handle["extends"] == tick["extends"] == ".outage-bot"
+    assert handle["script"] == ["outage-bot handle"] and tick["script"] == ["outage-bot tick"]
+    [handle_rule] = [r["if"] for r in handle["rules"]]
+    [tick_rule] = [r["if"] for r in tick["rules"]]
+    assert '$CI_PIPELINE_SOURCE == "trigger"' in handle_rule
+    assert "schedule|web|api" in tick_rule
+    for rule in (handle_rule, tick_rule):
+        assert "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" in rule
+    assert "workflow" not in data  # an include must not change the rest of the user's pipeline
+
+
+def test_docs_show_the_include_line() -> None:
+    docs = (ROOT / "docs" / "gitlab.md").read_text(encoding="utf-8")
+    assert "ci/outage-bot.gitlab-ci.yml" in docs and "include:" in docs
+    header = FILES[1].read_text(encoding="utf-8")
+    assert "include:" in header and "docs/gitlab.md" in header
