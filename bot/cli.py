@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from bot.config import check_templates, load, policy_path
-from bot.errors import ConfigError, MissingCredential, NotMine, OutageBotError, UserError
+from bot.errors import ConfigError, NotMine, OutageBotError, UserError
 from bot.executor import channel_of
 from bot.policy import Policy
 from bot.ports import Forge, Notifier

@@ -9,7 +9,6 @@ from typing import Any
 
 from bot.errors import ConfigError, Problem
 from bot.policy import Policy
-from bot.policy_file import load_policy
 from bot.render import Renderer
 from bot.resources import default_policy_path
 
@@ -58,10 +57,9 @@ def _read(path: Path) -> str:
 
 def sample_context(policy: Policy) -> dict[str, Any]:
     """Data to render every template with in `validate`, so a template error shows before an incident."""
-    from bot.events import Event, EventKind
-    from bot.planner import ForgeInfo, context
     from bot.ledger import Incident
-    from bot.records import ForgeCapabilities, Issue
+    from bot.planner import ForgeInfo, context
+    from bot.records import ForgeCapabilities
     from bot.text import UserText
 
     now = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
@@ -73,7 +71,6 @@ def sample_context(policy: Policy) -> dict[str, Any]:
     ctx.update(reopened=False, how="/ack", actor=UserText("someone"), verb="ack", old_severity=severity, step=1,
                after=now - now, overdue=now - now, repeat=0, left=now - now, escalated=["someone"],
                outage={"number": 2, "url": "https://example.org/2"}, pin="pinned")
-    del Event, EventKind, Issue
     return ctx
 
 

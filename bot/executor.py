@@ -249,11 +249,10 @@ class Executor:
         if status == "limit":
             # Tell readers why the notice is not pinned: the outage issue says so.
             incident = replace(ledger.incident, pin="limit")
-            ctx = dict(next((e["context"] for e in ledger.outbox if e["type"] == "OpenOutageIssue"), {}))
-            if ctx:
-                template = next(e["template"] for e in ledger.outbox if e["type"] == "OpenOutageIssue")
-                key = next(e["key"] for e in ledger.outbox if e["type"] == "OpenOutageIssue")
-                self.forge.edit_issue_body(number, self._outage_body(template, ctx, replace(ledger, incident=incident), key))
+            opened = next((e for e in ledger.outbox if e["type"] == "OpenOutageIssue"), None)
+            if opened and opened["context"]:
+                body = self._outage_body(opened["template"], opened["context"], replace(ledger, incident=incident), opened["key"])
+                self.forge.edit_issue_body(number, body)
         return status
 
     def _chat(self, action: a.Action, ledger: Ledger) -> str | None:
@@ -284,8 +283,7 @@ class Executor:
         headline, _, body = text.partition("\n")
         inc = ctx["incident"]
         team = channel.audience == "team"
-        link_url = (ledger.incident.outage_url if ledger.incident.outage_issue and not (team and not ledger.incident.outage_url)
-                    else inc.get("source_url")) or inc.get("source_url") or ""
+        link_url = ledger.incident.outage_url or inc.get("source_url") or ""
         fields: list[tuple[str, str]] = [("Status", ledger.incident.status.replace("_", " "))]
         if team:
             fields.insert(0, ("Severity", inc["severity"]))

@@ -109,16 +109,11 @@ def _did_you_mean(path: Path, positions: Positions) -> str:
     """A typo hint from the model's own field names."""
     import difflib
 
-    from bot import policy as model
-
-    fields: dict[Path, type] = {(): model.Policy}
-    parent = path[:-1]
-    cls = _model_at(parent)
+    cls = _model_at(path[:-1])
     if cls is None:
         return ""
     names = [f.alias or name for name, f in cls.model_fields.items() if name != "source"]
     close = difflib.get_close_matches(str(path[-1]), names, n=1)
-    del fields
     return f" (did you mean {close[0]!r}? expected one of: {', '.join(names)})" if close else f" (expected one of: {', '.join(names)})"
 
 

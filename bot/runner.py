@@ -10,7 +10,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from bot import actions as a
 from bot.errors import ServiceError
 from bot.events import Event, EventKind
 from bot.executor import Executor, Outcome, channel_of
@@ -264,6 +263,3 @@ class Runner:
         else:
             self.forge.edit_issue_body(status_issue.number, body)
 
-
-def actions_summary(report: Report) -> list[str]:
-    return [f"{type(x).__name__}" for _, p, _ in report.plans for x in p.actions if isinstance(x, a.Action)]
