@@ -17,8 +17,9 @@ def policy_path(config: str | None, environ: Mapping[str, str], cwd: Path | None
     """--config, else OUTAGE_BOT_CONFIG, else .outage-bot.yml at the repository root, else the default."""
     if config:
         return Path(config)
-    if environ.get("OUTAGE_BOT_CONFIG"):
-        return Path(environ["OUTAGE_BOT_CONFIG"])
+    named = (environ.get("OUTAGE_BOT_CONFIG") or "").strip()  # empty (an undefined CI variable): unset
+    if named:
+        return Path(named)
     root = Path(environ.get("GITHUB_WORKSPACE") or environ.get("CI_PROJECT_DIR") or (cwd or Path.cwd()))
     for name in (".outage-bot.yml", ".outage-bot.yaml"):
         if (root / name).is_file():
@@ -84,7 +85,8 @@ def check_templates(policy: Policy, renderer: Renderer) -> list[Problem]:
         if name.startswith("_") or "/_" in name:
             continue
         if name == "status.md.j2":
-            sample = {"index": Index(), "entries": [], "history": [], "status_page": "", "now": ctx["now"], "severities": {}}
+            sample = {"index": Index(), "entries": [], "history": [], "status_page": "", "now": ctx["now"], "severities": {},
+                      "hook_problem": "webhook 1 (https://gitlab.example.com/hook) is disabled"}
         elif name == "stale_tick.md.j2":
             sample = {"since": ctx["now"], "now": ctx["now"], "forge": "github"}
         elif name == "chat/handoff.txt.j2":

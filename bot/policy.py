@@ -314,7 +314,9 @@ def check_references(policy: Policy, template_names: set[str]) -> Iterator[tuple
                     yield base + (key,), f"unknown person {getattr(override, key)!r}"
             if override.who == override.instead_of:
                 yield base + ("who",), "a person cannot cover for themselves"
-            if override.to <= override.from_:
+            # a time without an offset is wall-clock time in the policy's zone, as on-call reads it
+            start, end = (t if t.utcoffset() is not None else t.replace(tzinfo=policy.tz) for t in (override.from_, override.to))
+            if end <= start:
                 yield base + ("to",), "`to` must be after `from`"
 
 

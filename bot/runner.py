@@ -19,7 +19,7 @@ from bot.policy import Policy
 from bot.ports import Forge, Notifier
 from bot.records import Access, ChatMessage, Comment, Issue
 from bot.render import Renderer
-from bot.status import HEARTBEAT, STALE_TICK, Index, entry_for, needs_look, record_resolved
+from bot.status import HEARTBEAT, STALE_TICK, Index, entry_for, hooks_check_due, needs_look, record_resolved
 
 Log = Callable[[str], None]
 
@@ -52,7 +52,15 @@ class Runner:
         self.dry_run = dry_run
         self.log = log
         self.info = ForgeInfo(forge.name, forge.capabilities)
-        self.bot_login: str | None = getattr(forge, "bot_login", None)
+        self._login: str | None = None
+
+    @property
+    def bot_login(self) -> str | None:
+        """Who the token writes as, asked of the forge only when first needed: on GitLab it
+        costs a request, and most runs that end early never need it."""
+        if self._login is None:
+            self._login = getattr(self.forge, "bot_login", None) or ""
+        return self._login or None
 
     def executor(self) -> Executor:
         return Executor(self.forge, self.notifiers, self.policy, self.renderer, now=self.now, dry_run=self.dry_run, log=self.log)
@@ -110,21 +118,36 @@ class Runner:
     def tick(self) -> Report:
         report = Report()
         policy = self.policy
-        labels = policy.all_severity_labels() + [policy.labels.status]
+        # The active label lists the outage issues too: their 👀 acknowledges, and no event says so.
+        labels = policy.all_severity_labels() + [policy.labels.status, policy.labels.active]
         listed = self.forge.search_open_issues(labels)
         status_issue = next((i for i in listed if policy.labels.status in i.labels and STATUS_RE.search(i.body) and self._bot_issue(i)), None)
         index = Index.from_data(status_data(status_issue.body) if status_issue else None)
         before = index
-        open_sources = {i.number: i for i in listed if i is not status_issue and not (outage_source(i.body) is not None and self._bot_issue(i))}
+        outages: dict[int, Issue] = {}
+        open_sources: dict[int, Issue] = {}
+        for i in listed:
+            if i is status_issue:
+                continue
+            source = outage_source(i.body)
+            if source is not None and self._bot_issue(i):
+                outages[source] = i
+            elif policy.severity_of(i.labels):
+                open_sources[i.number] = i
         stale = index.last_tick is not None and self.now - index.last_tick > STALE_TICK
+        lost_event = False
 
         for number, issue in open_sources.items():
             severity = policy.severity_of(issue.labels)
             entry = index.entries.get(number)
-            if not needs_look(entry, issue, severity, self.now) and not stale:
+            outage = outages.get(number)
+            if not stale and not needs_look(entry, issue, severity, self.now, outage=outage, quiet_since=index.quiet.get(number)):
                 continue
-            ledger = self._tick_incident(issue, report, stale_since=index.last_tick if stale else None)
-            index = self._index_update(index, number, issue, ledger)
+            lost_event = lost_event or (entry is None and number not in index.quiet)
+            ledger = self._tick_incident(issue, report, stale_since=index.last_tick if stale else None, outage=outage)
+            index = self._index_update(index, number, issue, ledger, outage)
+        # a resolved issue that lost its label or was closed needs no more remembering
+        index = replace(index, quiet={n: t for n, t in index.quiet.items() if n in open_sources})
         # incidents the index lists whose issue is no longer open with a severity label
         for number in [n for n in index.entries if n not in open_sources]:
             try:
@@ -139,16 +162,28 @@ class Runner:
             index = self._index_update(index, number, issue, ledger)
 
         index = self._handoffs(index, report)
+        index = self._check_hooks(index, report, lost_event=lost_event)
         index = replace(index, last_tick=self.now) if (index != before or self._heartbeat_due(before)) else index
         if index != before and not self.dry_run:
             self._save_index(status_issue, index, report)
         report.lines.append(f"tick at {self.now.isoformat()}: {len(open_sources)} open incident issue(s)")
         return report
 
+    def _check_hooks(self, index: Index, report: Report, *, lost_event: bool) -> Index:
+        """GitLab disables a webhook after failed deliveries, and then no event reaches the bot:
+        say so in the log and on the status issue (the tick still declares what it finds)."""
+        check = getattr(self.forge, "webhook_problem", None)
+        if check is None or not hooks_check_due(index, self.now, lost_event=lost_event):
+            return index
+        problem = check()
+        if problem:
+            report.lines.append(f"webhook: {problem}; the scheduled run still finds labeled issues, late")
+        return replace(index, hooks_checked=self.now, hook_problem=problem)
+
     def _heartbeat_due(self, index: Index) -> bool:
         return index.last_tick is None or self.now - index.last_tick >= HEARTBEAT
 
-    def _tick_incident(self, issue: Issue, report: Report, *, stale_since: datetime | None) -> Ledger | None:
+    def _tick_incident(self, issue: Issue, report: Report, *, stale_since: datetime | None, outage: Issue | None = None) -> Ledger | None:
         loaded = self.load(issue.number)
         ledger = loaded[0]
         if ledger is None:
@@ -160,17 +195,20 @@ class Runner:
             event = Event(kind=EventKind.TICK, issue=issue, actor="outage-bot", at=min(at, self.now))
             return self._run(event, issue.number, report, loaded)
         incident = ledger.incident
-        if incident.status == "active" and (issue.eyes or 0) > 0:
-            ledger = self._eyes(issue, ledger, loaded, report) or ledger
+        if incident.status == "active" and ((issue.eyes or 0) > 0 or (outage is not None and (outage.eyes or 0) > 0)):
+            ledger = self._eyes(issue, ledger, loaded, report, outage) or ledger
             loaded = self.load(issue.number) if ledger is not loaded[0] and not self.dry_run else loaded
         if stale_since is not None and ledger.incident.active and ledger.incident.outage_issue and not self.dry_run:
             self._stale_notice(ledger.incident, stale_since, report)
         event = Event(kind=EventKind.TICK, issue=issue, actor="outage-bot", at=self.now)
         return self._run(event, issue.number, report, loaded)
 
-    def _eyes(self, issue: Issue, ledger: Ledger, loaded: tuple, report: Report) -> Ledger | None:
-        """👀 has no webhook on GitHub: the tick looks for it and acknowledges."""
-        reactions = [r for r in self.forge.list_reactions(issue.number) if r.emoji == "eyes" and not (self.bot_login and r.user == self.bot_login)]
+    def _eyes(self, issue: Issue, ledger: Ledger, loaded: tuple, report: Report, outage: Issue | None) -> Ledger | None:
+        """👀 has no webhook on GitHub: the tick looks for it, on the reported issue and on the
+        outage issue (where the team is told to react), and acknowledges."""
+        numbers = [n for n, i in ((issue.number, issue), (outage.number if outage else None, outage)) if n and i and (i.eyes or 0) > 0]
+        bot = (self.bot_login or "").lower()
+        reactions = [r for n in numbers for r in self.forge.list_reactions(n) if r.emoji == "eyes" and r.user.lower() != bot]
         if not reactions:
             return None
         first = min(reactions, key=lambda r: r.created_at or self.now)
@@ -190,13 +228,14 @@ class Runner:
         self.forge.post_comment(outage, text.rstrip("\n") + "\n\n" + key_marker(key) + "\n")
         report.lines.append(f"#{incident.source}: the scheduled run had not run since {since.isoformat()}: said so on #{outage}")
 
-    def _index_update(self, index: Index, number: int, issue: Issue, ledger: Ledger | None) -> Index:
+    def _index_update(self, index: Index, number: int, issue: Issue, ledger: Ledger | None, outage: Issue | None = None) -> Index:
         if ledger is None:
             return index
         if not ledger.incident.active:
-            return record_resolved(index, number, ledger.incident)
+            labeled = issue.is_open and self.policy.severity_of(issue.labels) is not None
+            return record_resolved(index, number, ledger.incident, still_labeled=max(issue.updated_at, self.now) if labeled else None)
         entries = dict(index.entries)
-        entries[number] = entry_for(ledger.incident, issue, self.policy, self.now)
+        entries[number] = entry_for(ledger.incident, issue, self.policy, self.now, outage)
         if ledger.outbox:  # something failed: look again next tick
             entries[number] = replace(entries[number], next_due=self.now)
         return replace(index, entries=entries)
@@ -255,6 +294,7 @@ class Runner:
         policy = self.policy
         ctx = {"index": index, "entries": sorted(index.entries.items(), key=lambda kv: kv[1].declared_at, reverse=True),
                "history": index.history, "status_page": policy.status_page.url or "", "now": self.now,
+               "hook_problem": index.hook_problem or "",
                "severities": {n: s.description or "" for n, s in policy.severities.items()}}
         body = self.renderer.render("status.md.j2", ctx).rstrip("\n") + "\n\n" + status_marker(index.to_data()) + "\n"
         if status_issue is None:

@@ -20,6 +20,7 @@ from bot.records import Issue
 HISTORY = 30  # resolved incidents kept on the status page
 HEARTBEAT = timedelta(minutes=30)  # the index records the tick at least this often
 STALE_TICK = timedelta(hours=1)  # a gap longer than this is reported in the outage issue
+HOOK_CHECK = timedelta(days=1)  # how often the tick asks the forge whether its webhook still works
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Entry:
     eyes: int | None = None
     outage_issue: int | None = None
     outage_url: str | None = None
+    outage_eyes: int | None = None  # 👀 on the outage issue when the bot last looked
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,11 @@ class Index:
     history: tuple[dict[str, Any], ...] = ()
     last_tick: datetime | None = None
     done: frozenset[str] = frozenset()  # keys of global actions (handoff notices)
+    # Resolved incidents whose issue stays open with its severity label: the issue's
+    # updated_at when the bot last read it, so quiet ticks skip it until someone touches it.
+    quiet: dict[int, datetime] = field(default_factory=dict)
+    hooks_checked: datetime | None = None
+    hook_problem: str | None = None  # what the forge said is wrong with the webhook, shown to readers
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -49,6 +56,9 @@ class Index:
             "history": list(self.history),
             "last_tick": self.last_tick,
             "done": sorted(self.done)[-200:],
+            "quiet": {str(n): t for n, t in self.quiet.items()},
+            "hooks_checked": self.hooks_checked,
+            "hook_problem": self.hook_problem,
         }
 
     @classmethod
@@ -57,7 +67,8 @@ class Index:
             return cls()
         entries = {int(n): Entry(**e) for n, e in data.get("entries", {}).items()}
         return cls(entries=entries, history=tuple(data.get("history", ())), last_tick=data.get("last_tick"),
-                   done=frozenset(data.get("done", ())))
+                   done=frozenset(data.get("done", ())), quiet={int(n): t for n, t in data.get("quiet", {}).items()},
+                   hooks_checked=data.get("hooks_checked"), hook_problem=data.get("hook_problem"))
 
 
 def next_due(incident: Incident, policy: Policy, now: datetime) -> datetime | None:
@@ -83,27 +94,49 @@ def next_due(incident: Incident, policy: Policy, now: datetime) -> datetime | No
     return min(future) if future else None
 
 
-def needs_look(entry: Entry | None, issue: Issue, severity: str | None, now: datetime) -> bool:
-    """Must the tick read this issue's ledger? Only when something may have changed or is due."""
+def needs_look(entry: Entry | None, issue: Issue, severity: str | None, now: datetime, *,
+               outage: Issue | None = None, quiet_since: datetime | None = None) -> bool:
+    """Must the tick read this issue's ledger? Only when something may have changed or is due.
+
+    `outage` is the incident's outage issue as listed (its 👀 count acknowledges too);
+    `quiet_since` is set for an incident already resolved whose issue kept its label."""
     if entry is None:
-        return True
+        return quiet_since is None or issue.updated_at > quiet_since
     if entry.next_due is not None and entry.next_due <= now:
         return True
     if issue.updated_at > entry.seen or severity != entry.severity:
         return True
-    return entry.status == "active" and issue.eyes is not None and issue.eyes > (entry.eyes or 0)
+    if entry.status != "active":
+        return False
+    if issue.eyes is not None and issue.eyes > (entry.eyes or 0):
+        return True
+    return outage is not None and outage.eyes is not None and outage.eyes > (entry.outage_eyes or 0)
 
 
-def entry_for(incident: Incident, issue: Issue, policy: Policy, now: datetime) -> Entry:
+def entry_for(incident: Incident, issue: Issue, policy: Policy, now: datetime, outage: Issue | None = None) -> Entry:
     return Entry(severity=incident.severity, status=incident.status, title=incident.title, url=issue.url,
                  declared_at=incident.declared_at, next_due=next_due(incident, policy, now),
                  seen=max(issue.updated_at, now), eyes=issue.eyes,
-                 outage_issue=incident.outage_issue, outage_url=incident.outage_url)
+                 outage_issue=incident.outage_issue, outage_url=incident.outage_url,
+                 outage_eyes=outage.eyes if outage is not None else None)
 
 
-def record_resolved(index: Index, number: int, incident: Incident) -> Index:
+def hooks_check_due(index: Index, now: datetime, *, lost_event: bool) -> bool:
+    """Ask the forge about its webhook once a day, and at once when the tick had to declare an
+    incident whose event never arrived (the likeliest cause is a disabled hook)."""
+    return lost_event or index.hooks_checked is None or now - index.hooks_checked >= HOOK_CHECK
+
+
+def record_resolved(index: Index, number: int, incident: Incident, *, still_labeled: datetime | None = None) -> Index:
+    """Move an incident to the history. `still_labeled`: the issue stays open with its
+    severity label (resolved by /resolve or by closing the outage issue); remember when the
+    bot saw it, so later ticks skip it until it changes."""
     entries = dict(index.entries)
     entries.pop(number, None)
+    quiet = dict(index.quiet)
+    if still_labeled is not None:
+        quiet[number] = still_labeled
+    index = replace(index, quiet=quiet)
     item = {"source": number, "title": incident.title, "severity": incident.severity, "status": incident.status,
             "declared_at": incident.declared_at, "resolved_at": incident.resolved_at,
             "resolution": incident.resolution, "outage_url": incident.outage_url or ""}

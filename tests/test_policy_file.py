@@ -95,3 +95,20 @@ def test_a_broken_user_template_names_its_file_and_line(tmp_path: Path) -> None:
     policy, renderer = load(policy_file)
     found = [str(p) for p in check_templates(policy, renderer)]
     assert any("tag.md.j2:2:1: template error" in p for p in found), found
+
+
+ONCALL = GOOD.replace("  will: {github: willds}\n", "  will: {github: willds}\n  sam: {github: sam-gh}\n") + """\
+oncall:
+  rotation:
+    members: [taylor, will]
+    start: 2026-11-02
+  overrides:
+    - {who: sam, instead_of: taylor, from: "2026-11-20T09:00:00-05:00", to: %s}
+"""
+
+
+def test_an_override_mixing_offset_and_wall_clock_times_is_compared_in_the_policy_zone() -> None:
+    # `to` without an offset is New York wall-clock time: 08:00 there is before 09:00-05:00
+    assert any("`to` must be after `from`" in p for p in problems(ONCALL % '"2026-11-20T08:00:00"'))
+    policy = parse_policy(ONCALL % '"2026-11-20T10:00:00"', "p.yml", template_names={"outage_issue.md.j2"})
+    assert policy.oncall is not None and len(policy.oncall.overrides) == 1

@@ -126,11 +126,6 @@ def test_the_whole_lifecycle(fake: FakeGitHub, actions: Actions) -> None:
     assert declared_with <= 7
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: a resolved incident whose source issue stays open with its severity label has no "
-    "index entry (status.record_resolved drops it), so every tick reads its comments again",
-)
 def test_a_resolved_incident_costs_nothing_on_quiet_ticks(fake: FakeGitHub, actions: Actions) -> None:
     label_incident(fake, actions)
     fake.set_role("maint", "maintain")
@@ -142,11 +137,6 @@ def test_a_resolved_incident_costs_nothing_on_quiet_ticks(fake: FakeGitHub, acti
     assert fake.lines() == ["GET /search/issues"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: the tick searches severity and status labels only, so the outage issue (and its "
-    "👀 rollup) is never listed, and Runner._eyes lists reactions of the source issue only",
-)
 def test_eyes_on_the_outage_issue_acknowledge(fake: FakeGitHub, actions: Actions) -> None:
     label_incident(fake, actions)
     actions.tick(T0 + timedelta(minutes=10))

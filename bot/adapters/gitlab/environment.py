@@ -31,4 +31,8 @@ def forge_from_env(environ: Mapping[str, str]) -> GitLabForge:
             "GITLAB_TOKEN",
             "a project access token with the api scope and the Reporter role, saved as a masked CI/CD variable",
         )
-    return GitLabForge(instance_url(api_url), token, project_id or project_path, project_path=project_path or None)
+    # The token's username (a project access token's bot user, project_<id>_bot_<hash>):
+    # optional, it saves one request per run.
+    login = environ.get("OUTAGE_BOT_GITLAB_LOGIN", "").strip() or None
+    return GitLabForge(instance_url(api_url), token, project_id or project_path,
+                       project_path=project_path or None, bot_login=login)

@@ -72,12 +72,14 @@ class GitLabForge:
         project: str | int,
         *,
         project_path: str | None = None,
+        bot_login: str | None = None,
         max_retries: int = 5,
         timeout: float = 30.0,
     ) -> None:
         """`url` is the instance (https://gitlab.example.com), not the API base; `project` the
         numeric id or the full path. `project_path` (CI_PROJECT_PATH) enables the one-request
-        GraphQL search; without it the search takes one REST request per label."""
+        GraphQL search; without it the search takes one REST request per label. `bot_login`
+        (OUTAGE_BOT_GITLAB_LOGIN) saves the GET /user that would otherwise ask who the token is."""
         self._token = token
         self._gl = gitlab.Gitlab(
             url,
@@ -95,6 +97,7 @@ class GitLabForge:
         self._retries = max_retries
         self._graphql_or = True  # False once the instance said it has no `or` filter
         self._me: tuple[int, str] | None = None
+        self._login = bot_login
         self._known: dict[int, Issue] = {}
         self._comments: dict[int, list[Comment]] = {}
         self._access: dict[str, Access] = {}
@@ -104,7 +107,7 @@ class GitLabForge:
     def bot_login(self) -> str:
         """The username the token acts as (a project access token's bot user), so the core can
         tell the bot's own comments and issues from anyone else's."""
-        return self.current_user()[1]
+        return self._login or self.current_user()[1]
 
     def current_user(self) -> tuple[int, str]:
         if self._me is None:
