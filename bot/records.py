@@ -73,6 +73,8 @@ class ForgeCapabilities:
     pinning: bool
     confidential_issues: bool
     incident_issue_type: bool  # GitLab's issue_type=incident
+    # No event for a reaction (GitHub): the tick looks for 👀, using the counts listings carry.
+    polled_reactions: bool = False
 
 
 @dataclass(frozen=True)

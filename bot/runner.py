@@ -118,22 +118,13 @@ class Runner:
     def tick(self) -> Report:
         report = Report()
         policy = self.policy
-        # The active label lists the outage issues too: their 👀 acknowledges, and no event says so.
-        labels = policy.all_severity_labels() + [policy.labels.status, policy.labels.active]
-        listed = self.forge.search_open_issues(labels)
+        listed = self.forge.search_open_issues(policy.all_severity_labels() + [policy.labels.status])
         status_issue = next((i for i in listed if policy.labels.status in i.labels and STATUS_RE.search(i.body) and self._bot_issue(i)), None)
         index = Index.from_data(status_data(status_issue.body) if status_issue else None)
         before = index
-        outages: dict[int, Issue] = {}
-        open_sources: dict[int, Issue] = {}
-        for i in listed:
-            if i is status_issue:
-                continue
-            source = outage_source(i.body)
-            if source is not None and self._bot_issue(i):
-                outages[source] = i
-            elif policy.severity_of(i.labels):
-                open_sources[i.number] = i
+        open_sources = {i.number: i for i in listed if i is not status_issue and policy.severity_of(i.labels)
+                        and not (outage_source(i.body) is not None and self._bot_issue(i))}
+        outages = self._outage_issues(index)
         stale = index.last_tick is not None and self.now - index.last_tick > STALE_TICK
         lost_event = False
 
@@ -168,6 +159,23 @@ class Runner:
             self._save_index(status_issue, index, report)
         report.lines.append(f"tick at {self.now.isoformat()}: {len(open_sources)} open incident issue(s)")
         return report
+
+    def _outage_issues(self, index: Index) -> dict[int, Issue]:
+        """The open outage issues by source, when 👀 on them must be polled: a forge without
+        reaction events, and an incident not yet acknowledged (a short time, usually). A
+        second search only then keeps the usual quiet tick at one request; and not on the
+        ticks that write the heartbeat, so no quiet tick costs more than two (👀 on the outage
+        issue is then seen one tick later; on the reported issue, at once)."""
+        if not self.forge.capabilities.polled_reactions or self._heartbeat_due(index):
+            return {}
+        if not any(e.status == "active" and e.outage_issue for e in index.entries.values()):
+            return {}
+        found = {}
+        for i in self.forge.search_open_issues([self.policy.labels.active]):
+            source = outage_source(i.body)
+            if source is not None and self._bot_issue(i):
+                found[source] = i
+        return found
 
     def _check_hooks(self, index: Index, report: Report, *, lost_event: bool) -> Index:
         """GitLab disables a webhook after failed deliveries, and then no event reaches the bot:

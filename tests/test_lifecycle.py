@@ -169,7 +169,16 @@ def test_quiet_tick_costs_one_listing(tmp_path: Path) -> None:
     box.clock.now += timedelta(minutes=10)
     before = box.forge.requests
     box.runner().tick()
-    assert box.forge.requests - before == 1
+    # the listing, and the outage issues' 👀 while the incident awaits acknowledgement
+    assert box.forge.requests - before == 2
+    box.forge.react(1, "eng-b", "eyes")
+    box.clock.now += timedelta(minutes=10)
+    box.runner().tick()  # acknowledged; the index is written
+    for _ in range(2):
+        box.clock.now += timedelta(minutes=10)
+        before = box.forge.requests
+        box.runner().tick()
+        assert box.forge.requests - before == 1
 
 
 def test_planner_is_pure_and_keys_are_stable(tmp_path: Path) -> None:

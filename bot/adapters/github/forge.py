@@ -80,7 +80,7 @@ class GitHubForge:
     """A GitHub repository, through a token (GITHUB_TOKEN in Actions)."""
 
     name = "github"
-    capabilities = ForgeCapabilities(pinning=True, confidential_issues=False, incident_issue_type=False)
+    capabilities = ForgeCapabilities(pinning=True, confidential_issues=False, incident_issue_type=False, polled_reactions=True)
 
     def __init__(
         self,
