@@ -105,7 +105,8 @@ def main() -> None:
              times[len(times) // 2], shape(requests))
         if len(counts) > 1:
             print(f"  {'':<44} request counts seen: {dict(counts)}")
-        print("  (one of them is GET /user: the token's own name, so the bot knows its notes and issues)\n")
+        print("  (one of them is GET /user: the token's own name, so the bot knows its notes and issues;"
+              " OUTAGE_BOT_GITLAB_LOGIN saves it)\n")
 
         # (b) a day of scheduled ticks, every 15 minutes ---------------------------------------------
         k = args.incidents
@@ -128,7 +129,7 @@ def main() -> None:
         counts = Counter(c for c, _ in quiet)
         print(f"  {'nothing due':<44} {min(counts):>4}-{max(counts)} requests over {len(quiet)} ticks: "
               + ", ".join(f"{n} ticks x {c}" for c, n in sorted(counts.items())))
-        print(f"  {'':<44} least possible: 1 (the search); +1 GET /user each run, and +1 PUT of the status")
+        print(f"  {'':<44} least possible: 1 (the search, which also names the token's user); +1 PUT of the status")
         print(f"  {'':<44} issue every 30 minutes (the heartbeat that shows the schedule runs);"
               f" median {sorted(e for _, e in quiet)[len(quiet) // 2] * 1000:.0f} ms")
 
@@ -136,7 +137,7 @@ def main() -> None:
         count, elapsed, requests = run(pipeline, "tick", at)
         line("nothing due, GitLab without GraphQL `or`", count, "one REST list per severity label", elapsed,
              shape(requests))
-    print("\nleast possible: what any correct run must ask; the extra GET /user is the token's own name.")
+    print("\nleast possible: what any correct run must ask.")
 
 
 if __name__ == "__main__":

@@ -74,7 +74,7 @@ def test_jobs_as_the_docs_describe(path: Path) -> None:
 
 
 def test_docs_show_the_include_line() -> None:
-    docs = (ROOT / "docs" / "gitlab.md").read_text(encoding="utf-8")
+    docs = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "ci/outage-bot.gitlab-ci.yml" in docs and "include:" in docs
     header = FILES[1].read_text(encoding="utf-8")
-    assert "include:" in header and "docs/gitlab.md" in header
+    assert "include:" in header and "README" in header
