@@ -60,6 +60,19 @@ def forge_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def _environ() -> dict[str, str]:
+    """The process environment with blank variables left out: GitHub Actions passes a secret
+    that is not defined as "", and such a variable must read as unset everywhere (a missing
+    token is then an error naming it, not a request with an empty one)."""
+    return {name: value for name, value in os.environ.items() if value.strip()}
+
+
+def confidential_channels(policy: Policy) -> set[str]:
+    """The channels a confidential kind (such as security) routes to. They never fall back to
+    the shared SLACK_WEBHOOK_URL, which would post confidential incidents wherever it points."""
+    return {cid for kind in policy.kinds.values() if kind.confidential for cid in kind.notify}
+
+
 def _forge_name(forge: str | None, environ: Mapping[str, str]) -> str:
     if forge:
         return forge
@@ -74,7 +87,7 @@ class Context:
     """What every command that touches a forge needs, built from the environment."""
 
     def __init__(self, config: str | None, forge: str | None, db: str, dry_run: bool, now: datetime) -> None:
-        self.environ = dict(os.environ)
+        self.environ = _environ()
         self.path = policy_path(config, self.environ)
         self.policy, self.renderer = load(self.path)
         self.forge_name = _forge_name(forge, self.environ)
@@ -90,24 +103,39 @@ class Context:
 
             return LocalForge(self.db, clock=lambda: self.now)
         if self.forge_name == "github":
-            from bot.adapters.github import forge_from_env
-        else:
-            from bot.adapters.gitlab import forge_from_env  # type: ignore[no-redef]
-        return forge_from_env(self.environ)
+            from bot.adapters.github import forge_from_env as github_forge
+
+            return github_forge(self.environ)
+        from bot.adapters.gitlab import forge_from_env as gitlab_forge
+
+        return gitlab_forge(self.environ)
 
     def _notifiers(self) -> dict[str, Notifier]:
+        """The notifier of each channel the environment configures (bot.adapters.chat).
+
+        Elsewhere a channel left out is not told, and the run says which variable to set. With
+        the local forge, such a channel goes to the local chat in the sqlite file instead, so a
+        sandbox shows every message even when real chat is configured for some channels only.
+        """
+        from bot.adapters.chat import notifiers_from_env, unserved
+
         channels = {cid: channel_of(self.policy, cid) for cid in self.policy.channels}
-        if self.forge_name == "local" and not (self.environ.get("SLACK_BOT_TOKEN") or self.environ.get("SLACK_WEBHOOK_URL")):
+        confidential = confidential_channels(self.policy)
+        found = notifiers_from_env(self.environ, channels, confidential=confidential)
+        missing = unserved(self.environ, channels, confidential=confidential) if len(found) < len(channels) else {}
+        if self.forge_name == "local":
+            if not missing:
+                return found
             from bot.adapters.local import LocalChat
 
-            chat = LocalChat(self.db, clock=lambda: self.now)
-            return {cid: chat for cid in channels}
-        from bot.adapters.chat import notifiers_from_env
-
-        found = notifiers_from_env(self.environ, channels)
-        missing = [cid for cid, ch in channels.items() if ch.slack and cid not in found]
-        if missing and not self.dry_run:
-            click.echo(f"outage-bot: no Slack credential (SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL): channels {', '.join(missing)} are not told", err=True)
+            if found and not self.dry_run:
+                for cid, wanted in missing.items():
+                    click.echo(f"outage-bot: channel {cid} goes to the local chat (for real chat set {wanted})", err=True)
+            local = LocalChat(self.db, clock=lambda: self.now)
+            return {cid: found.get(cid, local) for cid in channels}
+        if not self.dry_run:
+            for cid, wanted in missing.items():
+                click.echo(f"outage-bot: channel {cid} is not told: set {wanted}", err=True)
         return found
 
     def runner(self) -> Any:
@@ -151,7 +179,7 @@ def demo(config: str | None, keep: str | None) -> None:
     """
     from bot.demo import run_demo
 
-    path = policy_path(config, {k: v for k, v in os.environ.items() if k == "OUTAGE_BOT_CONFIG"}, cwd=Path("/nonexistent"))
+    path = policy_path(config, {k: v for k, v in _environ().items() if k == "OUTAGE_BOT_CONFIG"}, cwd=Path("/nonexistent"))
     run_demo(path, keep=keep, echo=click.echo)
 
 
@@ -163,7 +191,7 @@ def validate(config: str | None) -> None:
 
     Example: outage-bot validate --config .outage-bot.yml
     """
-    path = policy_path(config, os.environ)
+    path = policy_path(config, _environ())
     policy, renderer = load(path)
     problems = check_templates(policy, renderer)
     if problems:
@@ -288,7 +316,7 @@ def oncall(config: str | None, what: str, at: str | None, weeks: int, as_json: b
     from bot import oncall as rota
     from bot import oncall_view as view
 
-    policy, _ = load(policy_path(config, os.environ))
+    policy, _ = load(policy_path(config, _environ()))
     if policy.oncall is None:
         raise UserError(f"{policy.source}: the policy has no `oncall:` section")
     moment = _parse_time(at, "--at")

@@ -162,9 +162,20 @@ class Executor:
             return found is not None, f"{found.number}|{found.url}" if found else None
         if isinstance(action, a.PostChatMessage):
             notifier = self.notifiers.get(action.channel)
-            ref = notifier.find(channel_of(self.policy, action.channel), action.key) if notifier else None
+            if notifier is None:
+                return False, None
+            # A reply went into the root alert's thread (as `_chat` posts it): look there.
+            root = None if action.root else self._chat_root(ledger, action.channel)
+            thread = root if root is not None and notifier.can_thread and root.service == notifier.service else None
+            ref = notifier.find(channel_of(self.policy, action.channel), action.key, thread=thread)
             return ref is not None, ref.encode() if ref else None
         return False, None
+
+    @staticmethod
+    def _chat_root(ledger: Ledger, channel_id: str) -> ChatRef | None:
+        """The incident's root alert in that channel, once posted and recorded."""
+        text = ledger.refs.get(f"chatroot:{channel_id}")
+        return ChatRef.decode(text) if text else None
 
     # -- doing ---------------------------------------------------------------------------------------
     def _target(self, target: a.Target, ledger: Ledger) -> int:
@@ -262,8 +273,11 @@ class Executor:
             self.log(f"channel {channel_id!r}: no chat service configured (no token): skipped")
             return None
         channel = channel_of(self.policy, channel_id)
-        root_text = ledger.refs.get(f"chatroot:{channel_id}")
-        root = ChatRef.decode(root_text) if root_text else None
+        root = self._chat_root(ledger, channel_id)
+        if root is not None and root.service != notifier.service:
+            # The channel's service changed mid-incident (a token added to a webhook setup):
+            # the old alert cannot be threaded, edited or reacted to by the new one.
+            root = None
         if isinstance(action, a.AddChatReaction):
             if notifier.can_thread and root:
                 notifier.react(root, action.emoji)

@@ -11,7 +11,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from bot.errors import ConfigError, Problem
 from bot.policy import Path, Policy, check_references
@@ -112,7 +112,8 @@ def _did_you_mean(path: Path, positions: Positions) -> str:
     cls = _model_at(path[:-1])
     if cls is None:
         return ""
-    names = [f.alias or name for name, f in cls.model_fields.items() if name != "source"]
+    fields = cls.model_fields if isinstance(cls, type) and issubclass(cls, BaseModel) else {}
+    names = [f.alias or name for name, f in fields.items() if name != "source"]
     close = difflib.get_close_matches(str(path[-1]), names, n=1)
     return f" (did you mean {close[0]!r}? expected one of: {', '.join(names)})" if close else f" (expected one of: {', '.join(names)})"
 

@@ -118,7 +118,9 @@ class Notifier(Protocol):
         """Add a reaction ("eyes", "white_check_mark"); already present is not an error."""
         ...
 
-    def find(self, channel: Channel, key: str) -> ChatRef | None:
-        """A message already posted with idempotency key `key` (recent history), or None.
-        Used only to recover after a run died between posting and recording."""
+    def find(self, channel: Channel, key: str, *, thread: ChatRef | None = None) -> ChatRef | None:
+        """A message already posted with idempotency key `key`, or None. Given `thread` (the
+        root a reply was posted under), among that thread's replies; otherwise in the channel's
+        recent history. Services that cannot read back return None. Used only to recover after
+        a run died between posting and recording."""
         ...

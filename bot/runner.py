@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.errors import ServiceError
 from bot.events import Event, EventKind
@@ -263,7 +264,7 @@ class Runner:
             key = f"handoff:{shift.start:%Y%m%dT%H%M}"
             if key in done:
                 continue
-            ctx = {"shift": shift, "primary": self._name(shift.primary), "secondary": self._name(shift.secondary),
+            ctx: dict[str, Any] = {"shift": shift, "primary": self._name(shift.primary), "secondary": self._name(shift.secondary),
                    "slack_mentions": [m for m in (self._slack(shift.primary), self._slack(shift.secondary)) if m]}
             text = self.renderer.render("chat/handoff.txt.j2", ctx).strip()
             headline, _, body = text.partition("\n")

@@ -2,7 +2,7 @@
 
 Posts only: Apprise sends a notification and gets nothing back to thread under, edit or react
 to, and cannot read a channel, so `find` finds nothing and a re-run after a crash at the
-wrong moment can post twice (docs/slack.md).
+wrong moment can post twice (README, "Slack and other chat").
 
 A policy channel names an Apprise URL with its secrets written `${VAR}`:
 

@@ -42,7 +42,7 @@ PIN_LIMIT = 3  # as on GitHub
 
 class LocalForge:
     name = "local"
-    capabilities = ForgeCapabilities(pinning=True, confidential_issues=True, incident_issue_type=False)
+    capabilities = ForgeCapabilities(pinning=True, confidential_issues=True, incident_issue_type=False, polled_reactions=True)
 
     def __init__(self, path: str | Path, *, clock: Callable[[], datetime] | None = None, bot_login: str = "outage-bot") -> None:
         self.path = str(path)
@@ -255,9 +255,14 @@ class LocalChat:
         self.db.execute("update chat set reactions=? where id=?", (json.dumps(reactions), int(ref.ts)))
         self.db.commit()
 
-    def find(self, channel: Channel, key: str) -> ChatRef | None:
+    def find(self, channel: Channel, key: str, *, thread: ChatRef | None = None) -> ChatRef | None:
+        """The message with `key` in `channel`; given `thread`, only among that thread's replies."""
         self.requests += 1
-        row = self.db.execute("select id from chat where channel=? and key=?", (channel.id, key)).fetchone()
+        if thread is not None:
+            row = self.db.execute("select id from chat where channel=? and key=? and thread=?",
+                                  (channel.id, key, thread.ts)).fetchone()
+        else:
+            row = self.db.execute("select id from chat where channel=? and key=?", (channel.id, key)).fetchone()
         return ChatRef(self.service, channel.id, str(row[0])) if row else None
 
     def messages(self) -> list[dict[str, object]]:

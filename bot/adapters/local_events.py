@@ -26,6 +26,7 @@ def act(forge: LocalForge, action: dict[str, Any]) -> Event:
     verb = action.get("action")
     actor = str(action.get("actor", "someone"))
     forge.actor = actor
+    extra: dict[str, Any]
     try:
         if verb == "open":
             issue = forge.create_issue(title=str(action.get("title", "")), body=str(action.get("body", "")),

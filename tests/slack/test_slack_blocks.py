@@ -88,6 +88,14 @@ def test_clean_drops_bidi_controls_and_breaks_broadcast_words() -> None:
     assert clean("a\n\n b\tc", one_line=True) == "a b c"
 
 
+def test_a_cut_never_ends_in_a_broadcast_word() -> None:
+    # "@channelx" is not a broadcast word, but cut after "l" it would read as "@channel…"
+    for text, limit in (("@channelxyz", 9), ("ab @channelxyz", 12), ("@here" + "e" * 10, 6)):
+        cut = fit(text, limit)
+        assert slack_len(cut) <= limit, cut
+        assert not re.search(r"@(channel|here|everyone)\b", cut, re.IGNORECASE), cut
+
+
 # -- the message -------------------------------------------------------------------------------
 def test_layout_reads_top_down_on_a_phone() -> None:
     rendered = render(message())

@@ -65,4 +65,10 @@ def fit(text: str, limit: int, *, one_line: bool = False) -> str:
             break
         pieces.append(piece)
         used += size
-    return "".join(pieces).rstrip() + ELLIPSIS
+    # The cut can end a word early: "@channelx" cut after "l" reads as "@channel…". Break such
+    # a broadcast again, and give up characters at the end until that fits too.
+    while True:
+        cut = _BROADCAST.sub("@" + WORD_JOINER, "".join(pieces).rstrip()) + ELLIPSIS
+        if slack_len(cut) <= limit or not pieces:
+            return cut
+        pieces.pop()

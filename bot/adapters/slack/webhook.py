@@ -2,7 +2,7 @@
 
 A webhook posts to the one channel chosen when it was created, cannot reply in a thread,
 edit or react, and returns no message ts, so there is nothing to record and nothing to find
-after a crash (docs/slack.md says what this loses). Its errors are plain-text bodies with an
+after a crash (the README says what this loses). Its errors are plain-text bodies with an
 HTTP status: https://docs.slack.dev/messaging/sending-messages-using-incoming-webhooks
 The URL is a secret: no message here ever contains it.
 """
