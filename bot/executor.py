@@ -20,11 +20,20 @@ from typing import Any
 
 from bot import actions as a
 from bot.errors import ServiceError
-from bot.ledger import Incident, Ledger, encode_ledger, key_marker, keys_in, outage_marker, outage_source, replace_ledger
+from bot.ledger import (
+    Incident,
+    Ledger,
+    encode_ledger,
+    key_marker,
+    keys_in,
+    outage_marker,
+    outage_source,
+    replace_ledger,
+)
 from bot.planner import Plan
 from bot.policy import Policy
 from bot.ports import Forge, Notifier
-from bot.records import ChatMessage, ChatRef, Channel, Comment, PinOutcome
+from bot.records import Channel, ChatMessage, ChatRef, Comment, PinOutcome
 from bot.render import Renderer
 
 
@@ -266,8 +275,8 @@ class Executor:
                 self.forge.edit_issue_body(number, body)
         return status
 
-    def _chat(self, action: a.Action, ledger: Ledger) -> str | None:
-        channel_id = getattr(action, "channel")
+    def _chat(self, action: a.PostChatMessage | a.UpdateChatMessage | a.AddChatReaction, ledger: Ledger) -> str | None:
+        channel_id = action.channel
         notifier = self.notifiers.get(channel_id)
         if notifier is None:
             self.log(f"channel {channel_id!r}: no chat service configured (no token): skipped")

@@ -14,9 +14,9 @@ from typing import Protocol
 
 from bot.records import (
     Access,
+    Channel,
     ChatMessage,
     ChatRef,
-    Channel,
     Comment,
     ForgeCapabilities,
     Issue,

@@ -14,13 +14,29 @@ from typing import Any
 from bot.errors import ServiceError
 from bot.events import Event, EventKind
 from bot.executor import Executor, Outcome, channel_of
-from bot.ledger import Incident, Ledger, STATUS_RE, decode_ledger, outage_source, status_data, status_marker
+from bot.ledger import (
+    STATUS_RE,
+    Incident,
+    Ledger,
+    decode_ledger,
+    outage_source,
+    status_data,
+    status_marker,
+)
 from bot.planner import ForgeInfo, Plan, command_in, plan
 from bot.policy import Policy
 from bot.ports import Forge, Notifier
 from bot.records import Access, ChatMessage, Comment, Issue
 from bot.render import Renderer
-from bot.status import HEARTBEAT, STALE_TICK, Index, entry_for, hooks_check_due, needs_look, record_resolved
+from bot.status import (
+    HEARTBEAT,
+    STALE_TICK,
+    Index,
+    entry_for,
+    hooks_check_due,
+    needs_look,
+    record_resolved,
+)
 
 Log = Callable[[str], None]
 

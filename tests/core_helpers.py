@@ -59,7 +59,7 @@ class Sandbox:
         """Everything observable, ids and times left out: for comparing end states."""
         import re
 
-        strip = lambda s: re.sub(r"<!-- outage-bot:ledger v1 [^ ]+ -->", "<ledger>", s)  # noqa: E731
+        strip = lambda s: re.sub(r"<!-- outage-bot:ledger v1 [^ ]+ -->", "<ledger>", s)
         issues = [(r[0], r[1], r[3], r[4], r[9]) for r in self.forge.db.execute("select * from issues order by number")]
         comments = [(i, a, strip(b)) for i, a, b in self.forge.all_comments()]
         chat = [(m["channel"], m["thread"] is None, m["headline"], m["status"], m["reactions"], m["key"]) for m in self.chat.messages()]

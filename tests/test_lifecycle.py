@@ -14,7 +14,7 @@ from tests.core_helpers import T0, Sandbox
 GITHUB = ForgeInfo("github", ForgeCapabilities(pinning=True, confidential_issues=False, incident_issue_type=False))
 
 
-def ledger_of(box: Sandbox, number: int = 1):  # noqa: ANN201
+def ledger_of(box: Sandbox, number: int = 1):
     for comment in box.forge.list_comments(number):
         found = decode_ledger(comment.body)
         if found:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from bot.records import (
     Access,
+    Channel,
     ChatMessage,
     ChatRef,
-    Channel,
     Comment,
     ForgeCapabilities,
     Issue,
