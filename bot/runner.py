@@ -48,6 +48,7 @@ class Report:
     lines: list[str] = field(default_factory=list)
     failures: list[ServiceError] = field(default_factory=list)
     plans: list[tuple[int, Plan, Outcome]] = field(default_factory=list)
+    lost_events: int = 0  # labeled issues the tick had to declare: their event never arrived
 
     def add(self, number: int, planned: Plan, outcome: Outcome) -> None:
         self.plans.append((number, planned, outcome))
@@ -143,7 +144,6 @@ class Runner:
                         and not (outage_source(i.body) is not None and self._bot_issue(i))}
         outages = self._outage_issues(index)
         stale = index.last_tick is not None and self.now - index.last_tick > STALE_TICK
-        lost_event = False
 
         for number, issue in open_sources.items():
             severity = policy.severity_of(issue.labels)
@@ -151,7 +151,6 @@ class Runner:
             outage = outages.get(number)
             if not stale and not needs_look(entry, issue, severity, self.now, outage=outage, quiet_since=index.quiet.get(number)):
                 continue
-            lost_event = lost_event or (entry is None and number not in index.quiet)
             ledger = self._tick_incident(issue, report, stale_since=index.last_tick if stale else None, outage=outage)
             index = self._index_update(index, number, issue, ledger, outage)
         # a resolved issue that lost its label or was closed needs no more remembering
@@ -170,7 +169,7 @@ class Runner:
             index = self._index_update(index, number, issue, ledger)
 
         index = self._handoffs(index, report)
-        index = self._check_hooks(index, report, lost_event=lost_event)
+        index = self._check_hooks(index, report, lost_event=report.lost_events > 0)
         index = replace(index, last_tick=self.now) if (index != before or self._heartbeat_due(before)) else index
         if index != before and not self.dry_run:
             self._save_index(status_issue, index, report)
@@ -218,6 +217,7 @@ class Runner:
             label = next((lb for lb in issue.labels if severity and lb in self.policy.severities[severity].labels), None)
             at = (self.forge.label_added_at(issue.number, label) if label else None) or issue.created_at
             event = Event(kind=EventKind.TICK, issue=issue, actor="outage-bot", at=min(at, self.now))
+            report.lost_events += 1
             return self._run(event, issue.number, report, loaded)
         incident = ledger.incident
         if incident.status == "active" and ((issue.eyes or 0) > 0 or (outage is not None and (outage.eyes or 0) > 0)):

@@ -78,3 +78,15 @@ def test_a_quiet_tick_costs_one_request(maintained: Pipeline) -> None:
     fake.reset_requests()
     tick(maintained, "2026-11-09T15:35Z", OUTAGE_BOT_GITLAB_LOGIN=fake.bot)
     assert [r.path for r in fake.requests] == ["/api/graphql"]
+
+
+def test_an_incident_declared_by_its_event_does_not_count_as_lost(maintained: Pipeline) -> None:
+    fake = maintained.fake
+    fake.add_hook(issues_events=True)
+    fake.open_issue("Checkout returns 500", by="alice")
+    tick(maintained, "2026-11-09T15:00Z")  # the daily check
+    result = maintained.label(1, "priority::highest", by="alice", now="2026-11-09T15:05Z")
+    assert "declared" in result.output
+    result = tick(maintained, "2026-11-09T15:10Z")  # first sight of the incident in the index
+    assert "1 open incident" in result.output
+    assert len(fake.calls("GET", r"/projects/14/hooks")) == 1
