@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from fake_slack import FakeSlack
+
+from bot.adapters.local import LocalForge
 from bot.records import Channel, ChatMessage
 
 ALERTS = Channel("alerts", slack="#outage-alerts")
@@ -24,3 +27,33 @@ def message(**changes: Any) -> ChatMessage:
     }
     base.update(changes)
     return ChatMessage(**base)
+
+
+# The default policy's Slack channels, as they exist in the `workspace` fixture's fake Slack.
+DEFAULT_CHANNELS = {
+    "outage-alerts": "C0ALERTS01",
+    "troubleshooting": "C0USERS001",
+    "announcements": "C0ANNOUNCE",
+    "security-incidents": "G0SECURITY",
+}
+
+
+class DyingForge:
+    """The local forge, except that the run dies (as a killed CI job would) when it next
+    saves the ledger after a chat message went out."""
+
+    def __init__(self, forge: LocalForge, fake: FakeSlack) -> None:
+        self._forge, self._fake = forge, fake
+        self.armed, self._posts = False, 0
+
+    def arm(self) -> None:
+        self.armed, self._posts = True, len(self._fake.calls("chat.postMessage"))
+
+    def edit_comment(self, number: int, comment_id: int, body: str) -> None:
+        if self.armed and len(self._fake.calls("chat.postMessage")) > self._posts:
+            self.armed = False
+            raise KeyboardInterrupt("the CI job was cancelled")
+        self._forge.edit_comment(number, comment_id, body)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._forge, name)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from chat_samples import DEFAULT_CHANNELS
 from fake_slack import TOKEN, FakeSlack
 
 from bot.adapters.slack import SlackNotifier
@@ -58,6 +59,15 @@ def fake() -> Iterator[FakeSlack]:
         server.add_channel("troubleshooting", id="C0USERS001")
         server.add_channel("announcements", id="C0ANNOUNCE")
         server.add_channel("internal-infra-alerts", id="G0SECURITY", private=True)
+        yield server
+
+
+@pytest.fixture
+def workspace() -> Iterator[FakeSlack]:
+    """A fake Slack with the default policy's channels (chat_samples.DEFAULT_CHANNELS)."""
+    with FakeSlack() as server:
+        for name, cid in DEFAULT_CHANNELS.items():
+            server.add_channel(name, id=cid, private=name == "security-incidents")
         yield server
 
 

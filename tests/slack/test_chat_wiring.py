@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chat_samples import DEFAULT_CHANNELS, DyingForge
 from click.testing import CliRunner, Result
 from fake_endpoint import FakeEndpoint
 from fake_slack import TOKEN, FakeSlack
@@ -40,20 +41,11 @@ from bot.runner import Runner
 T0 = datetime(2026, 11, 9, 14, 0, tzinfo=timezone.utc)
 POLICY = default_policy_path()
 # The default policy's Slack channels, as they exist in the fake workspace.
-IDS = {"alerts": "C0ALERTS01", "users": "C0USERS001", "announcements": "C0ANNOUNCE", "security": "G0SECURITY"}
-NAMES = {"alerts": "outage-alerts", "users": "troubleshooting", "announcements": "announcements",
-         "security": "security-incidents"}
+IDS = {"alerts": DEFAULT_CHANNELS["outage-alerts"], "users": DEFAULT_CHANNELS["troubleshooting"],
+       "announcements": DEFAULT_CHANNELS["announcements"], "security": DEFAULT_CHANNELS["security-incidents"]}
 # Every variable the CLI reads for chat, cleared unless a test sets it.
 CHAT_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_API_URL", "SLACK_WEBHOOK_URL", "OUTAGE_BOT_CONFIG",
                   *(f"SLACK_WEBHOOK_URL_{cid.upper()}" for cid in IDS), "SLACK_WEBHOOK_URL_TEAMS", "TEAMS_HOOK")
-
-
-@pytest.fixture
-def workspace() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        for cid, slack_id in IDS.items():
-            fake.add_channel(NAMES[cid], id=slack_id, private=cid == "security")
-        yield fake
 
 
 @pytest.fixture
@@ -323,27 +315,6 @@ def test_local_chat_finds_a_reply_only_in_its_own_thread(tmp_path: Path) -> None
     assert chat.find(alerts, "1:ack") == reply  # without a thread: anywhere in the channel
     assert chat.find(alerts, "1:root", thread=first) is None  # the root is not one of its replies
     assert chat.find(Channel("users", slack="#troubleshooting"), "1:ack", thread=first) is None
-
-
-class DyingForge:
-    """The local forge, except that the run dies (a cancelled CI job) at the first ledger save
-    after a chat message went out."""
-
-    def __init__(self, forge: LocalForge, fake: FakeSlack) -> None:
-        self._forge, self._fake = forge, fake
-        self.armed, self._posts = False, 0
-
-    def arm(self) -> None:
-        self.armed, self._posts = True, len(self._fake.calls("chat.postMessage"))
-
-    def edit_comment(self, number: int, comment_id: int, body: str) -> None:
-        if self.armed and len(self._fake.calls("chat.postMessage")) > self._posts:
-            self.armed = False
-            raise KeyboardInterrupt("the CI job was cancelled")
-        self._forge.edit_comment(number, comment_id, body)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._forge, name)
 
 
 def test_a_rerun_looks_for_a_lost_reply_in_the_alerts_thread(tmp_path: Path, workspace: FakeSlack) -> None:

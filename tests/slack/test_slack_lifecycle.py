@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from chat_samples import DEFAULT_CHANNELS, DyingForge
 from click.testing import CliRunner, Result
 from fake_slack import TOKEN, FakeSlack
 
@@ -29,22 +29,8 @@ from bot.runner import Runner
 
 T0 = datetime(2026, 11, 9, 14, 0, tzinfo=timezone.utc)  # Monday 09:00 in New York
 POLICY = str(default_policy_path())
-# The default policy's channels, as they exist in the workspace.
-CHANNELS = {
-    "outage-alerts": "C0ALERTS01",
-    "troubleshooting": "C0USERS001",
-    "announcements": "C0ANNOUNCE",
-    "security-incidents": "G0SECURITY",
-}
+CHANNELS = DEFAULT_CHANNELS  # as they exist in the `workspace` fixture
 INTERNAL = ("release-lead", "Release lead", "platform-lead", "eng-a", "eng-b", "Engineer", "<@U", "Severity", "Deadline")
-
-
-@pytest.fixture
-def workspace() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        for name, cid in CHANNELS.items():
-            fake.add_channel(name, id=cid, private=name == "security-incidents")
-        yield fake
 
 
 class Bot:
@@ -143,29 +129,6 @@ def test_a_security_incident_goes_only_to_the_security_channel(tmp_path: Path, w
 
 
 # -- a run that dies between posting and recording ---------------------------------------------
-class DyingForge:
-    """The local forge, except that the run dies (as a killed CI job would) when it next
-    saves the ledger after a chat message went out."""
-
-    def __init__(self, forge: LocalForge, fake: FakeSlack) -> None:
-        self._forge = forge
-        self._fake = fake
-        self.armed = False
-        self._posts = 0
-
-    def arm(self) -> None:
-        self.armed, self._posts = True, len(self._fake.calls("chat.postMessage"))
-
-    def edit_comment(self, number: int, comment_id: int, body: str) -> None:
-        if self.armed and len(self._fake.calls("chat.postMessage")) > self._posts:
-            self.armed = False
-            raise KeyboardInterrupt("the CI job was cancelled")
-        self._forge.edit_comment(number, comment_id, body)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._forge, name)
-
-
 class Runs:
     def __init__(self, tmp: Path, fake: FakeSlack) -> None:
         self.policy, self.renderer = load(default_policy_path())

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import pytest
+from chat_samples import DEFAULT_CHANNELS
 from click.testing import CliRunner, Result
 from fake_slack import TOKEN, FakeSlack
 
@@ -24,16 +23,7 @@ from bot.resources import default_policy_path
 
 T0 = datetime(2026, 11, 9, 14, 0, tzinfo=timezone.utc)  # Monday 09:00 in New York
 POLICY = str(default_policy_path())
-CHANNELS = {"outage-alerts": "C0ALERTS01", "troubleshooting": "C0USERS001", "announcements": "C0ANNOUNCE",
-            "security-incidents": "G0SECURITY"}
-
-
-@pytest.fixture
-def workspace() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        for name, cid in CHANNELS.items():
-            fake.add_channel(name, id=cid, private=name == "security-incidents")
-        yield fake
+CHANNELS = DEFAULT_CHANNELS
 
 
 class Actions:
