@@ -19,6 +19,8 @@ from bot.ledger import (
     Incident,
     Ledger,
     decode_ledger,
+    key_marker,
+    keys_in,
     outage_source,
     status_data,
     status_marker,
@@ -125,12 +127,18 @@ class Runner:
         if event.kind == EventKind.COMMENTED and event.comment and self.bot_login and event.comment.author.lower() == self.bot_login.lower():
             report.lines.append("a comment of the bot's own: nothing to do")
             return report
-        source = outage_source(issue.body) if self._bot_issue(issue) else None
+        source = self._outage_source(issue)
         self._run(event, source if source is not None else issue.number, report)
         return report
 
     def _bot_issue(self, issue: Issue) -> bool:
         return self.bot_login is None or issue.author.lower() == self.bot_login.lower()
+
+    def _outage_source(self, issue: Issue) -> int | None:
+        """The incident an outage issue of the bot's belongs to; None for any other issue.
+        The marker is looked at first: knowing the bot's login may cost a request."""
+        source = outage_source(issue.body)
+        return source if source is not None and self._bot_issue(issue) else None
 
     # -- the scheduled run --------------------------------------------------------------------------
     def tick(self) -> Report:
@@ -141,7 +149,7 @@ class Runner:
         index = Index.from_data(status_data(status_issue.body) if status_issue else None)
         before = index
         open_sources = {i.number: i for i in listed if i is not status_issue and policy.severity_of(i.labels)
-                        and not (outage_source(i.body) is not None and self._bot_issue(i))}
+                        and self._outage_source(i) is None}
         outages = self._outage_issues(index)
         stale = index.last_tick is not None and self.now - index.last_tick > STALE_TICK
 
@@ -186,12 +194,8 @@ class Runner:
             return {}
         if not any(e.status == "active" and e.outage_issue for e in index.entries.values()):
             return {}
-        found = {}
-        for i in self.forge.search_open_issues([self.policy.labels.active]):
-            source = outage_source(i.body)
-            if source is not None and self._bot_issue(i):
-                found[source] = i
-        return found
+        listed = self.forge.search_open_issues([self.policy.labels.active])
+        return {source: i for i in listed if (source := self._outage_source(i)) is not None}
 
     def _check_hooks(self, index: Index, report: Report, *, lost_event: bool) -> Index:
         """GitLab disables a webhook after failed deliveries, and then no event reaches the bot:
@@ -220,7 +224,7 @@ class Runner:
             report.lost_events += 1
             return self._run(event, issue.number, report, loaded)
         incident = ledger.incident
-        if incident.status == "active" and ((issue.eyes or 0) > 0 or (outage is not None and (outage.eyes or 0) > 0)):
+        if incident.status == "active":
             ledger = self._eyes(issue, ledger, loaded, report, outage) or ledger
             loaded = self.load(issue.number) if ledger is not loaded[0] and not self.dry_run else loaded
         if stale_since is not None and ledger.incident.active and ledger.incident.outage_issue and not self.dry_run:
@@ -230,10 +234,13 @@ class Runner:
 
     def _eyes(self, issue: Issue, ledger: Ledger, loaded: tuple, report: Report, outage: Issue | None) -> Ledger | None:
         """👀 has no webhook on GitHub: the tick looks for it, on the reported issue and on the
-        outage issue (where the team is told to react), and acknowledges."""
-        numbers = [n for n, i in ((issue.number, issue), (outage.number if outage else None, outage)) if n and i and (i.eyes or 0) > 0]
+        outage issue (where the team is told to react), and acknowledges. Only issues whose
+        listing counted a 👀 are asked for their reactions."""
+        watched = [i for i in (issue, outage) if i is not None and (i.eyes or 0) > 0]
+        if not watched:
+            return None
         bot = (self.bot_login or "").lower()
-        reactions = [r for n in numbers for r in self.forge.list_reactions(n) if r.emoji == "eyes" and r.user.lower() != bot]
+        reactions = [r for i in watched for r in self.forge.list_reactions(i.number) if r.emoji == "eyes" and r.user.lower() != bot]
         if not reactions:
             return None
         first = min(reactions, key=lambda r: r.created_at or self.now)
@@ -246,8 +253,6 @@ class Runner:
         if outage is None:
             return
         text = self.renderer.render("stale_tick.md.j2", {"since": since, "now": self.now, "forge": self.forge.name})
-        from bot.ledger import key_marker, keys_in
-
         if any(key in keys_in(c.body) for c in self.forge.list_comments(outage)):
             return
         self.forge.post_comment(outage, text.rstrip("\n") + "\n\n" + key_marker(key) + "\n")
