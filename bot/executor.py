@@ -174,17 +174,19 @@ class Executor:
             if notifier is None:
                 return False, None
             # A reply went into the root alert's thread (as `_chat` posts it): look there.
-            root = None if action.root else self._chat_root(ledger, action.channel)
-            thread = root if root is not None and notifier.can_thread and root.service == notifier.service else None
+            thread = None if action.root else self._chat_root(ledger, action.channel, notifier)
             ref = notifier.find(channel_of(self.policy, action.channel), action.key, thread=thread)
             return ref is not None, ref.encode() if ref else None
         return False, None
 
     @staticmethod
-    def _chat_root(ledger: Ledger, channel_id: str) -> ChatRef | None:
-        """The incident's root alert in that channel, once posted and recorded."""
+    def _chat_root(ledger: Ledger, channel_id: str, notifier: Notifier) -> ChatRef | None:
+        """The incident's root alert in that channel, once posted and recorded, if `notifier`
+        can thread under it. Not when the channel's service changed mid-incident (a token
+        added to a webhook set-up): the new one cannot thread, edit or react to the old alert."""
         text = ledger.refs.get(f"chatroot:{channel_id}")
-        return ChatRef.decode(text) if text else None
+        root = ChatRef.decode(text) if text else None
+        return root if root is not None and notifier.can_thread and root.service == notifier.service else None
 
     # -- doing ---------------------------------------------------------------------------------------
     def _target(self, target: a.Target, ledger: Ledger) -> int:
@@ -282,23 +284,17 @@ class Executor:
             self.log(f"channel {channel_id!r}: no chat service configured (no token): skipped")
             return None
         channel = channel_of(self.policy, channel_id)
-        root = self._chat_root(ledger, channel_id)
-        if root is not None and root.service != notifier.service:
-            # The channel's service changed mid-incident (a token added to a webhook setup):
-            # the old alert cannot be threaded, edited or reacted to by the new one.
-            root = None
+        root = self._chat_root(ledger, channel_id, notifier)
         if isinstance(action, a.AddChatReaction):
-            if notifier.can_thread and root:
+            if root:
                 notifier.react(root, action.emoji)
             return None
         message = self._chat_message(action, ledger, channel)
         if isinstance(action, a.UpdateChatMessage):
-            if notifier.can_thread and root:
+            if root:
                 notifier.update(root, message)
             return None
-        assert isinstance(action, a.PostChatMessage)
-        thread = None if action.root else (root if notifier.can_thread else None)
-        return notifier.post(channel, message, thread=thread).encode()
+        return notifier.post(channel, message, thread=None if action.root else root).encode()
 
     def _chat_message(self, action: Any, ledger: Ledger, channel: Channel) -> ChatMessage:
         ctx = {**action.context, **self._live(ledger)}
