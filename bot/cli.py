@@ -122,7 +122,7 @@ class Context:
         channels = {cid: channel_of(self.policy, cid) for cid in self.policy.channels}
         confidential = confidential_channels(self.policy)
         found = notifiers_from_env(self.environ, channels, confidential=confidential)
-        missing = unserved(self.environ, channels, confidential=confidential) if len(found) < len(channels) else {}
+        missing = unserved(self.environ, channels, confidential=confidential, served=found)
         if self.forge_name == "local":
             if not missing:
                 return found

@@ -68,9 +68,12 @@ def unserved(
     channels: dict[str, Channel],
     *,
     confidential: Collection[str] = (),
+    served: Collection[str] | None = None,
 ) -> dict[str, str]:
-    """For each channel `notifiers_from_env` leaves out: the variable(s) that would serve it."""
-    served = notifiers_from_env(environ, channels, confidential=confidential)
+    """For each channel `notifiers_from_env` leaves out: the variable(s) that would serve it.
+    `served`: the channel ids it already returned, to save building the notifiers again."""
+    if served is None:
+        served = notifiers_from_env(environ, channels, confidential=confidential)
     out: dict[str, str] = {}
     for cid, channel in channels.items():
         if cid in served:
