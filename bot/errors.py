@@ -56,14 +56,18 @@ class ServiceError(OutageBotError):
     """A forge or chat service still failed after retries (exit 2).
 
     `request` names the call (method and path, or API method), never a token.
+    `uncertain`: the request was sent and may have taken effect (a 5xx, a timeout, or the
+    connection dropped after sending). The executor then looks the write up by its key
+    before it retries: a POST is never repeated blindly.
     """
 
     exit_code = 2
 
-    def __init__(self, service: str, request: str, detail: str, *, hint: str = "") -> None:
+    def __init__(self, service: str, request: str, detail: str, *, hint: str = "", uncertain: bool = False) -> None:
         self.service = service
         self.request = request
         self.detail = detail
         self.hint = hint
+        self.uncertain = uncertain
         text = f"{service}: {request} failed: {detail}"
         super().__init__(text + (f"\n  fix: {hint}" if hint else ""))
