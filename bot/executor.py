@@ -13,16 +13,18 @@ retries it, and this run ends with exit 2 naming the channel and the error.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bot import actions as a
 from bot.errors import ServiceError
 from bot.ledger import (
     Incident,
     Ledger,
+    decode_ledger,
     encode_ledger,
     key_marker,
     keys_in,
@@ -35,6 +37,13 @@ from bot.policy import Policy
 from bot.ports import Forge, Notifier
 from bot.records import Channel, ChatMessage, ChatRef, Comment, PinOutcome
 from bot.render import Renderer
+
+T = TypeVar("T")
+
+# A write whose answer was lost (5xx, timeout, dropped connection) may have happened: it is
+# looked up by its key, and redone only when absent, at most this many times in one run.
+ATTEMPTS = 3
+BACKOFF = 1.0  # seconds before the first look-up; doubled each time
 
 
 @dataclass
@@ -55,7 +64,8 @@ def channel_of(policy: Policy, channel_id: str) -> Channel:
 
 class Executor:
     def __init__(self, forge: Forge, notifiers: Mapping[str, Notifier], policy: Policy, renderer: Renderer, *,
-                 now: datetime, dry_run: bool = False, log: Callable[[str], None] = lambda _: None) -> None:
+                 now: datetime, dry_run: bool = False, log: Callable[[str], None] = lambda _: None,
+                 sleep: Callable[[float], None] = time.sleep, by_bot: Callable[[str], bool] = lambda _: True) -> None:
         self.forge = forge
         self.notifiers = notifiers
         self.policy = policy
@@ -63,6 +73,8 @@ class Executor:
         self.now = now
         self.dry_run = dry_run
         self.log = log
+        self.sleep = sleep
+        self.by_bot = by_bot  # is this login the bot's? Only its own comments and issues are believed
 
     # -- the ledger comment ----------------------------------------------------------------------
     def apply(self, plan: Plan, ledger: Ledger | None, ledger_comment: Comment | None,
@@ -97,7 +109,9 @@ class Executor:
                         outcome.skipped.append(action.key)
                         current = self._done(current, action, earlier)
                         continue
-                result = self._perform(action, current)
+                ledger_now = current
+                result = self._once(action.describe(), lambda: self._perform(action, ledger_now),
+                                    lambda: self._already_done(action, ledger_now, None))
             except ServiceError as exc:
                 outcome.failures.append(exc)
                 current = replace(current, failures={**current.failures, action.key: str(exc.detail)[:200]})
@@ -130,11 +144,13 @@ class Executor:
                 outcome.performed.append(tag.describe())
                 outcome.done_now.append(tag.key)
             body = visible.rstrip("\n") + "\n\n" + (key_marker(tag.key) + "\n" if tag else "") + encode_ledger(ledger) + "\n"
-            created = self.forge.post_comment(source, body)
+            created = self._once("post the ledger comment", lambda: self.forge.post_comment(source, body),
+                                 lambda: self._ledger_comment_posted(source, tag.key if tag else None))
             return replace(created, body=body), ledger
         body = replace_ledger(comment.body, ledger)
         if body != comment.body:
-            self.forge.edit_comment(source, comment.id, body)
+            # Setting a body is idempotent: a lost answer is simply tried again.
+            self._once("save the ledger", lambda: self.forge.edit_comment(source, comment.id, body), lambda: (False, None))
         return replace(comment, body=body), ledger
 
     def _done(self, ledger: Ledger, action: a.Action, result: str | None) -> Ledger:
@@ -155,19 +171,45 @@ class Executor:
         return replace(ledger, incident=incident, done=ledger.done | {action.key}, refs=refs, failures=failures)
 
     # -- recovery ------------------------------------------------------------------------------------
-    def _already_done(self, action: a.Action, ledger: Ledger, comments: list[Comment]) -> tuple[bool, str | None]:
-        """Did a run that died after this action (but before recording it) do it already?
-        Returns (found, what it produced)."""
+    def _once(self, what: str, write: Callable[[], T], find: Callable[[], tuple[bool, Any]]) -> T:
+        """Do a write exactly once. When its answer is lost (the service may have done it), look
+        it up by its key and redo it only if it is not there: a POST is never repeated blindly.
+        `find` returns (found, the result the write would have returned)."""
+        for attempt in range(ATTEMPTS):
+            try:
+                return write()
+            except ServiceError as exc:
+                if not exc.uncertain or attempt == ATTEMPTS - 1:
+                    raise
+                self.log(f"{what}: {exc.detail}; looking it up before trying again")
+                self.sleep(BACKOFF * 2**attempt)
+                found, earlier = find()
+                if found:
+                    return earlier  # type: ignore[no-any-return]
+        raise AssertionError("unreachable")
+
+    def _ledger_comment_posted(self, source: int, tag_key: str | None) -> tuple[bool, Comment | None]:
+        for comment in self.forge.list_comments(source):
+            if self.by_bot(comment.author) and decode_ledger(comment.body) is not None and (tag_key is None or tag_key in keys_in(comment.body)):
+                return True, comment
+        return False, None
+
+    def _already_done(self, action: a.Action, ledger: Ledger, comments: list[Comment] | None) -> tuple[bool, str | None]:
+        """Did an earlier attempt (a run that died, or a write whose answer was lost) do this
+        action already? `comments`: the source issue's, as read at the start (None: read them
+        again). Returns (found, what it produced)."""
         if isinstance(action, a.NATURALLY_IDEMPOTENT):
             return False, None  # redoing is harmless
         if isinstance(action, (a.PostComment, a.TagPeople)):
             target = self._target(action.target, ledger)
-            pool = comments if target == ledger.incident.source else self.forge.list_comments(target)
-            match = next((c for c in pool if action.key in keys_in(c.body)), None)
+            pool = comments if comments is not None and target == ledger.incident.source else self.forge.list_comments(target)
+            match = next((c for c in pool if action.key in keys_in(c.body) and self.by_bot(c.author)), None)
             return match is not None, str(match.id) if match else None
         if isinstance(action, a.OpenOutageIssue):
             marker = outage_marker(ledger.incident.source, action.key)
             found = self.forge.find_issue_with_marker(marker, self.policy.labels.active)
+            if found is not None and not self.by_bot(found.author):
+                found = None
             return found is not None, f"{found.number}|{found.url}" if found else None
         if isinstance(action, a.PostChatMessage):
             notifier = self.notifiers.get(action.channel)

@@ -6,6 +6,7 @@ Both work the same on GitHub, GitLab and the local forge: they only use the Forg
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -63,7 +64,8 @@ class Report:
 
 class Runner:
     def __init__(self, forge: Forge, notifiers: Mapping[str, Notifier], policy: Policy, renderer: Renderer, *,
-                 now: datetime, dry_run: bool = False, log: Log = lambda _: None) -> None:
+                 now: datetime, dry_run: bool = False, log: Log = lambda _: None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.forge = forge
         self.notifiers = notifiers
         self.policy = policy
@@ -71,6 +73,7 @@ class Runner:
         self.now = now
         self.dry_run = dry_run
         self.log = log
+        self.sleep = sleep
         self.info = ForgeInfo(forge.name, forge.capabilities)
         self._login: str | None = None
 
@@ -83,12 +86,16 @@ class Runner:
         return self._login or None
 
     def executor(self) -> Executor:
-        return Executor(self.forge, self.notifiers, self.policy, self.renderer, now=self.now, dry_run=self.dry_run, log=self.log)
+        return Executor(self.forge, self.notifiers, self.policy, self.renderer, now=self.now, dry_run=self.dry_run,
+                        log=self.log, sleep=self.sleep, by_bot=lambda login: self._by_bot_login(login))
 
     # -- the ledger -----------------------------------------------------------------------------
+    def _by_bot_login(self, login: str) -> bool:
+        # Only the bot's own comments and issues are trusted as state: anyone can paste a marker.
+        return self.bot_login is None or login.lower() == self.bot_login.lower()
+
     def _by_bot(self, comment: Comment) -> bool:
-        # Only the bot's own comments are trusted as state: anyone can paste a marker.
-        return self.bot_login is None or comment.author.lower() == self.bot_login.lower()
+        return self._by_bot_login(comment.author)
 
     def load(self, source: int) -> tuple[Ledger | None, Comment | None, list[Comment]]:
         comments = self.forge.list_comments(source)

@@ -35,9 +35,9 @@ class Sandbox:
         self.chat = LocalChat(self.db, clock=self.clock)
         self.forge.add_member("maintainer", Access.MAINTAIN)
 
-    def runner(self, forge: object | None = None) -> Runner:
-        return Runner(forge or self.forge, {c: self.chat for c in self.policy.channels}, self.policy, self.renderer,  # type: ignore[arg-type]
-                      now=self.clock.now)
+    def runner(self, forge: object | None = None, chat: object | None = None) -> Runner:
+        return Runner(forge or self.forge, {c: chat or self.chat for c in self.policy.channels}, self.policy, self.renderer,  # type: ignore[arg-type]
+                      now=self.clock.now, sleep=lambda _: None)
 
     def open_issue(self, title: str = "pipx install fails", labels: tuple[str, ...] = ("priority::highest",), body: str = "") -> Issue:
         self.forge.actor = "reporter"
