@@ -39,8 +39,9 @@ class Event:
     labels_removed: tuple[str, ...] = ()
     comment: Comment | None = None  # COMMENTED
     emoji: str | None = None  # REACTED / UNREACTED: normalised name ("eyes")
-    # Whether `actor` may acknowledge or resolve by command: in the policy's people, or with
-    # at least triage (GitHub) / reporter (GitLab) access. Filled in by the shell.
+    # Whether `actor` may acknowledge or resolve, by any means (command, 👀, label, closing):
+    # in the policy's people, or with at least triage (GitHub) / reporter (GitLab) access.
+    # Filled in by the shell, which asks the forge only for events that would need it.
     actor_trusted: bool = False
     delivery: str = ""  # the forge's delivery / run id, for the log
 

@@ -76,6 +76,13 @@ class Ledger:
     failures: dict[str, str] = field(default_factory=dict)  # key -> last error, retried next run
 
 
+def closed_not_resolved(ledger: Ledger) -> bool:
+    """Was the source issue closed by someone who may not resolve, in this generation? The
+    incident then goes on with its issue closed."""
+    inc = ledger.incident
+    return inc.active and f"{inc.source}:g{inc.generation}:closed-not-resolved" in ledger.done
+
+
 # -- encoding -----------------------------------------------------------------------------------
 
 def _default(value: Any) -> Any:

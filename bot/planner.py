@@ -220,18 +220,24 @@ class _Planner:
         if event.kind == EventKind.COMMENTED and event.comment is not None:
             self.on_comment()
         elif event.kind == EventKind.REACTED and event.emoji == "eyes":
-            self.acknowledge(event.actor, "👀")
+            if self.allowed("👀"):  # anyone else's reaction is ignored, silently
+                self.acknowledge(event.actor, "👀")
         elif event.kind == EventKind.CLOSED:
-            self.resolve(event.actor, "resolved", UserText(""), closed=event.issue.number)
+            if self.allowed("closing the issue", resolving=True):
+                self.resolve(event.actor, "resolved", UserText(""), closed=event.issue.number)
+            else:
+                self.closed_by_stranger()
         elif event.kind in (EventKind.LABELED, EventKind.UNLABELED, EventKind.EDITED, EventKind.OPENED, EventKind.REOPENED) and on_source:
-            if self.policy.labels.acknowledged in event.added():
+            if self.policy.labels.acknowledged in event.added() and self.allowed("the acknowledged label"):
                 self.acknowledge(event.actor, "label")
             if severity is None and set(event.removed()) & set(self.policy.all_severity_labels()):
-                self.resolve(event.actor, "resolved", UserText("the severity label was removed"))
+                if self.allowed("removing the severity label", resolving=True):
+                    self.resolve(event.actor, "resolved", UserText("the severity label was removed"))
             elif severity is not None and severity != incident.severity:
                 self.change_severity(severity)
         elif event.kind == EventKind.LABELED and self.policy.labels.acknowledged in event.added():
-            self.acknowledge(event.actor, "label")
+            if self.allowed("the acknowledged label"):
+                self.acknowledge(event.actor, "label")
         elif event.kind == EventKind.TICK:
             self.timers()
         return self.done()
@@ -321,14 +327,37 @@ class _Planner:
             template = spec.template if spec else "outage_issue.md.j2"
             self.actions.append(a.EditOutageIssue(key=f"{key}:outage-body", template=template, context=self.ctx()))
 
+    def allowed(self, how: str, *, resolving: bool = False) -> bool:
+        """The one permission rule for every way to acknowledge or resolve: the policy's
+        people, triage/reporter access or better (the shell's `actor_trusted`), and, if the
+        policy says so, the reporter of the source issue when resolving."""
+        assert self.incident is not None
+        event = self.event
+        if event.actor_trusted:
+            return True
+        reporter = event.issue.number == self.incident.source and event.actor.lower() == event.issue.author.lower()
+        if resolving and reporter and self.policy.permissions.author_may_resolve:
+            return True
+        self.notes.append(f"{how} by {event.actor} ignored: not in the policy's people and no triage access")
+        return False
+
+    def closed_by_stranger(self) -> None:
+        """Someone who may not resolve closed an issue of the incident: the issue stays closed,
+        the process goes on, and the team is told once (on the outage issue if there is one)."""
+        assert self.incident is not None
+        self.notes.append(f"#{self.event.issue.number} closed by {self.event.actor}: the incident goes on")
+        self.actions.append(a.PostComment(
+            key=f"{self.prefix}:closed-not-resolved", target="outage" if self.has_outage_issue() else "source",
+            template="closed_not_resolved.md.j2",
+            context=self.ctx(actor=UserText(self.event.actor), closed=self.event.issue.number)))
+
     def on_comment(self) -> None:
         assert self.incident is not None and self.event.comment is not None
         found = command_in(self.event.comment.body)
         if not found:
             return
         verb, text = found
-        if not self.event.actor_trusted:
-            self.notes.append(f"/{verb} from {self.event.actor} ignored: not in the policy's people and no triage access")
+        if not self.allowed(f"/{verb}", resolving=verb != "ack"):  # the one polite reply
             self.actions.append(a.PostComment(key=f"{self.prefix}:refuse:{self.event.comment.id}", target=self.event.issue.number,
                                               template="not_allowed.md.j2", context=self.ctx(actor=UserText(self.event.actor), verb=verb)))
             return

@@ -162,6 +162,15 @@ class StatusPage(Strict):
     url: str | None = None  # an external status page to link from every notice
 
 
+class Permissions(Strict):
+    """Who may acknowledge or resolve, beyond the policy's people and those with triage
+    (GitHub) / reporter (GitLab) access, which always may."""
+
+    # The reporter of an issue may end the incident on it by closing it (or /resolve). Off by
+    # default: a reporter closing their own issue says "fixed for me", not "fixed".
+    author_may_resolve: bool = False
+
+
 class Policy(Strict):
     timezone: str = "UTC"
     people: dict[str, Person] = {}
@@ -171,6 +180,7 @@ class Policy(Strict):
     kinds: dict[str, Kind] = {}
     labels: Labels = Labels()
     status_page: StatusPage = StatusPage()
+    permissions: Permissions = Permissions()
     templates: str | None = None  # a folder of templates overriding the bundled ones
     # set by the loader, not by the file
     source: str = Field("<policy>", exclude=True)

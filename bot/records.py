@@ -27,6 +27,7 @@ class Issue:
     # without a request per issue.
     eyes: int | None = None
     node_id: str | None = None  # GitHub GraphQL id, for pinning
+    closed_by: str | None = None  # who closed it, where the forge says (None: unknown or open)
 
     @property
     def is_open(self) -> bool:

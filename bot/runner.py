@@ -19,6 +19,7 @@ from bot.ledger import (
     STATUS_RE,
     Incident,
     Ledger,
+    closed_not_resolved,
     decode_ledger,
     key_marker,
     keys_in,
@@ -76,6 +77,7 @@ class Runner:
         self.sleep = sleep
         self.info = ForgeInfo(forge.name, forge.capabilities)
         self._login: str | None = None
+        self._trust: dict[str, bool] = {}  # login -> may acknowledge/resolve, asked once a run
 
     @property
     def bot_login(self) -> str | None:
@@ -107,14 +109,31 @@ class Runner:
         return None, None, comments
 
     def _trusted(self, login: str) -> bool:
-        if self.policy.person_by_handle(self.forge.name if self.forge.name != "local" else "github", login):
+        """May `login` acknowledge or resolve? The policy's people, or triage (GitHub) /
+        reporter (GitLab) access or better. The same rule for every way of doing it."""
+        if not login:
+            return False
+        if login not in self._trust:
+            forge = self.forge.name if self.forge.name != "local" else "github"
+            self._trust[login] = bool(self.policy.person_by_handle(forge, login)) or self._by_bot_login(login) and self.bot_login is not None \
+                or self.forge.access_of(login) >= Access.TRIAGE
+        return self._trust[login]
+
+    def _asks_permission(self, event: Event) -> bool:
+        """Would this event acknowledge or resolve? Only then is the forge asked about the actor."""
+        policy = self.policy
+        if event.kind == EventKind.COMMENTED:
+            return event.comment is not None and command_in(event.comment.body) is not None
+        if event.kind == EventKind.REACTED:
+            return event.emoji == "eyes"
+        if event.kind == EventKind.CLOSED:
             return True
-        return self.forge.access_of(login) >= Access.TRIAGE
+        return policy.labels.acknowledged in event.added() or bool(set(event.removed()) & set(policy.all_severity_labels()))
 
     def _run(self, event: Event, source: int, report: Report, loaded: tuple[Ledger | None, Comment | None, list[Comment]] | None = None) -> Ledger | None:
         ledger, comment, comments = loaded or self.load(source)
         incident = ledger.incident if ledger else None
-        if event.kind == EventKind.COMMENTED and event.comment and incident and command_in(event.comment.body):
+        if incident and incident.active and not event.actor_trusted and self._asks_permission(event):
             event = replace(event, actor_trusted=self._trusted(event.actor))
         planned = plan(event, incident, self.now, self.policy, self.info)
         if not planned.actions and (ledger is None or not ledger.outbox):
@@ -172,16 +191,31 @@ class Runner:
         index = replace(index, quiet={n: t for n, t in index.quiet.items() if n in open_sources})
         # incidents the index lists whose issue is no longer open with a severity label
         for number in [n for n in index.entries if n not in open_sources]:
+            entry = index.entries[number]
+            if entry.source_closed and (entry.next_due is None or entry.next_due > self.now):
+                continue  # closed by someone who may not resolve: the timers still run, when due
             try:
                 issue = self.forge.get_issue(number)
-            except (ServiceError, LookupError):
+            except LookupError:  # the issue is gone (deleted, moved)
                 index = replace(index, entries={k: v for k, v in index.entries.items() if k != number})
                 continue
+            except ServiceError as exc:  # keep the entry: look again next tick
+                report.failures.append(exc)
+                continue
+            loaded = self.load(number)
+            if not issue.is_open and loaded[0] is not None and closed_not_resolved(loaded[0]):
+                ledger = self._tick_incident(issue, report, stale_since=index.last_tick if stale else None, loaded=loaded)
+                index = self._index_update(index, number, issue, ledger, source_closed=True)
+                continue
             kind = EventKind.CLOSED if not issue.is_open else EventKind.UNLABELED
-            removed = tuple(policy.severities[index.entries[number].severity].labels)
-            event = Event(kind=kind, issue=issue, actor="outage-bot", at=min(issue.updated_at, self.now), labels_removed=removed)
-            ledger = self._run(event, number, report)
-            index = self._index_update(index, number, issue, ledger)
+            removed = tuple(policy.severities[entry.severity].labels)
+            # The event was lost: who closed it decides, where the forge says; label changes
+            # need triage access on both forges, so an unlabeling is the team's.
+            closer = issue.closed_by if kind == EventKind.CLOSED else None
+            event = Event(kind=kind, issue=issue, actor=closer or "outage-bot", at=min(issue.updated_at, self.now),
+                          labels_removed=removed, actor_trusted=closer is None)
+            ledger = self._run(event, number, report, loaded)
+            index = self._index_update(index, number, issue, ledger, source_closed=not issue.is_open)
 
         index = self._handoffs(index, report)
         index = self._check_hooks(index, report, lost_event=report.lost_events > 0)
@@ -218,8 +252,9 @@ class Runner:
     def _heartbeat_due(self, index: Index) -> bool:
         return index.last_tick is None or self.now - index.last_tick >= HEARTBEAT
 
-    def _tick_incident(self, issue: Issue, report: Report, *, stale_since: datetime | None, outage: Issue | None = None) -> Ledger | None:
-        loaded = self.load(issue.number)
+    def _tick_incident(self, issue: Issue, report: Report, *, stale_since: datetime | None, outage: Issue | None = None,
+                       loaded: tuple[Ledger | None, Comment | None, list[Comment]] | None = None) -> Ledger | None:
+        loaded = loaded or self.load(issue.number)
         ledger = loaded[0]
         if ledger is None:
             # A severity label with no incident: an event was lost (webhook disabled, run not
@@ -248,10 +283,12 @@ class Runner:
             return None
         bot = (self.bot_login or "").lower()
         reactions = [r for i in watched for r in self.forge.list_reactions(i.number) if r.emoji == "eyes" and r.user.lower() != bot]
-        if not reactions:
+        # The earliest 👀 by someone who may acknowledge; a passer-by's "me too" is ignored.
+        first = next((r for r in sorted(reactions, key=lambda r: r.created_at or self.now) if self._trusted(r.user)), None)
+        if first is None:
             return None
-        first = min(reactions, key=lambda r: r.created_at or self.now)
-        event = Event(kind=EventKind.REACTED, issue=issue, actor=first.user, at=first.created_at or self.now, emoji="eyes")
+        event = Event(kind=EventKind.REACTED, issue=issue, actor=first.user, at=first.created_at or self.now, emoji="eyes",
+                      actor_trusted=True)
         return self._run(event, issue.number, report, loaded)
 
     def _stale_notice(self, incident: Incident, since: datetime, report: Report) -> None:
@@ -265,14 +302,15 @@ class Runner:
         self.forge.post_comment(outage, text.rstrip("\n") + "\n\n" + key_marker(key) + "\n")
         report.lines.append(f"#{incident.source}: the scheduled run had not run since {since.isoformat()}: said so on #{outage}")
 
-    def _index_update(self, index: Index, number: int, issue: Issue, ledger: Ledger | None, outage: Issue | None = None) -> Index:
+    def _index_update(self, index: Index, number: int, issue: Issue, ledger: Ledger | None, outage: Issue | None = None,
+                      *, source_closed: bool = False) -> Index:
         if ledger is None:
             return index
         if not ledger.incident.active:
             labeled = issue.is_open and self.policy.severity_of(issue.labels) is not None
             return record_resolved(index, number, ledger.incident, still_labeled=max(issue.updated_at, self.now) if labeled else None)
         entries = dict(index.entries)
-        entries[number] = entry_for(ledger.incident, issue, self.policy, self.now, outage)
+        entries[number] = replace(entry_for(ledger.incident, issue, self.policy, self.now, outage), source_closed=source_closed)
         if ledger.outbox:  # something failed: look again next tick
             entries[number] = replace(entries[number], next_due=self.now)
         return replace(index, entries=entries)

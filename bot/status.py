@@ -36,6 +36,9 @@ class Entry:
     outage_issue: int | None = None
     outage_url: str | None = None
     outage_eyes: int | None = None  # 👀 on the outage issue when the bot last looked
+    # The source issue was closed by someone who may not resolve: the incident goes on, the
+    # issue is no longer in the listing, and the tick reads it only when something is due.
+    source_closed: bool = False
 
 
 @dataclass(frozen=True)
