@@ -287,6 +287,9 @@ class _Planner:
         confidential = bool(kind and kind.confidential)
         if confidential and not self.forge.capabilities.confidential_issues:
             self.notes.append("no outage issue: this forge cannot make a confidential issue for a confidential kind")
+            # GitHub has no confidential issues: point the reporter to a private advisory, once.
+            self.actions.append(a.PostComment(key=f"{self.incident.source}:advisory", target="source",
+                                              template="security_advisory.md.j2", context=self.ctx()))
             return
         labels = list(spec.outage_issue.labels) + [self.policy.labels.active]
         title = spec.outage_issue.title.replace("{title}", self.incident.title)

@@ -37,10 +37,16 @@ from bot.status import (
     STALE_TICK,
     Index,
     entry_for,
+    confidential,
     hooks_check_due,
+    merge,
     needs_look,
     record_resolved,
+    split,
 )
+
+# The confidential status issue (GitLab): where confidential incidents are indexed, out of sight.
+PRIVATE_INDEX_TITLE = "outage-bot: confidential incidents (members only)"
 
 Log = Callable[[str], None]
 
@@ -147,7 +153,7 @@ class Runner:
     def handle(self, event: Event) -> Report:
         report = Report()
         issue = event.issue
-        if STATUS_RE.search(issue.body or ""):
+        if STATUS_RE.search(issue.body or "") and self._bot_issue(issue):
             report.lines.append(f"#{issue.number} is the status issue: nothing to do")
             return report
         if event.kind == EventKind.COMMENTED and event.comment and self.bot_login and event.comment.author.lower() == self.bot_login.lower():
@@ -171,10 +177,15 @@ class Runner:
         report = Report()
         policy = self.policy
         listed = self.forge.search_open_issues(policy.all_severity_labels() + [policy.labels.status])
-        status_issue = next((i for i in listed if policy.labels.status in i.labels and STATUS_RE.search(i.body) and self._bot_issue(i)), None)
-        index = Index.from_data(status_data(status_issue.body) if status_issue else None)
+        # The bot's status issues: the public one, and (GitLab) a confidential one that indexes
+        # confidential incidents. A marker in anyone else's issue is not believed.
+        statuses = [i for i in listed if policy.labels.status in i.labels and STATUS_RE.search(i.body) and self._bot_issue(i)]
+        status_issue = next((i for i in statuses if not i.confidential), None)
+        private_issue = next((i for i in statuses if i.confidential), None)
+        index = merge(Index.from_data(status_data(status_issue.body) if status_issue else None),
+                      Index.from_data(status_data(private_issue.body) if private_issue else None))
         before = index
-        open_sources = {i.number: i for i in listed if i is not status_issue and policy.severity_of(i.labels)
+        open_sources = {i.number: i for i in listed if i not in statuses and policy.severity_of(i.labels)
                         and self._outage_source(i) is None}
         outages = self._outage_issues(index)
         stale = index.last_tick is not None and self.now - index.last_tick > STALE_TICK
@@ -221,7 +232,11 @@ class Runner:
         index = self._check_hooks(index, report, lost_event=report.lost_events > 0)
         index = replace(index, last_tick=self.now) if (index != before or self._heartbeat_due(before)) else index
         if index != before and not self.dry_run:
-            self._save_index(status_issue, index, report)
+            (public, private), (public_before, private_before) = split(index), split(before)
+            if public != public_before:
+                self._save_index(status_issue, public, report)
+            if private != private_before and self.forge.capabilities.confidential_issues:
+                self._save_index(private_issue, private, report, confidential=True)
         report.lines.append(f"tick at {self.now.isoformat()}: {len(open_sources)} open incident issue(s)")
         return report
 
@@ -308,7 +323,8 @@ class Runner:
             return index
         if not ledger.incident.active:
             labeled = issue.is_open and self.policy.severity_of(issue.labels) is not None
-            return record_resolved(index, number, ledger.incident, still_labeled=max(issue.updated_at, self.now) if labeled else None)
+            return record_resolved(index, number, ledger.incident, still_labeled=max(issue.updated_at, self.now) if labeled else None,
+                                   secret=confidential(ledger.incident, self.policy))
         entries = dict(index.entries)
         entries[number] = replace(entry_for(ledger.incident, issue, self.policy, self.now, outage), source_closed=source_closed)
         if ledger.outbox:  # something failed: look again next tick
@@ -365,7 +381,7 @@ class Runner:
         person = self.policy.people.get(pid)
         return person.slack if person else None
 
-    def _save_index(self, status_issue: Issue | None, index: Index, report: Report) -> None:
+    def _save_index(self, status_issue: Issue | None, index: Index, report: Report, *, confidential: bool = False) -> None:
         policy = self.policy
         ctx = {"index": index, "entries": sorted(index.entries.items(), key=lambda kv: kv[1].declared_at, reverse=True),
                "history": index.history, "status_page": policy.status_page.url or "", "now": self.now,
@@ -373,8 +389,9 @@ class Runner:
                "severities": {n: s.description or "" for n, s in policy.severities.items()}}
         body = self.renderer.render("status.md.j2", ctx).rstrip("\n") + "\n\n" + status_marker(index.to_data()) + "\n"
         if status_issue is None:
-            self.forge.create_issue(title=policy.status_page.title, body=body, labels=[policy.labels.status])
-            report.lines.append("status issue opened")
+            title = PRIVATE_INDEX_TITLE if confidential else policy.status_page.title
+            self.forge.create_issue(title=title, body=body, labels=[policy.labels.status], confidential=confidential)
+            report.lines.append(f"{'confidential ' if confidential else ''}status issue opened")
         else:
             self.forge.edit_issue_body(status_issue.number, body)
 

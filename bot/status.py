@@ -39,6 +39,7 @@ class Entry:
     # The source issue was closed by someone who may not resolve: the incident goes on, the
     # issue is no longer in the listing, and the tick reads it only when something is due.
     source_closed: bool = False
+    confidential: bool = False  # a confidential kind's incident: kept in the private index only
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,28 @@ class Index:
         return cls(entries=entries, history=tuple(data.get("history", ())), last_tick=data.get("last_tick"),
                    done=frozenset(data.get("done", ())), quiet={int(n): t for n, t in data.get("quiet", {}).items()},
                    hooks_checked=data.get("hooks_checked"), hook_problem=data.get("hook_problem"))
+
+
+def split(index: Index) -> tuple[Index, Index]:
+    """(public, private): a confidential incident's entry, quiet mark and history stay out of
+    the public status issue. The private part is saved where only members can read it (a
+    confidential issue), or not at all where the forge has none; global bookkeeping (the last
+    tick, handoffs, the webhook check) is public."""
+    secret = {n for n, e in index.entries.items() if e.confidential} | {h["source"] for h in index.history if h.get("confidential")}
+    public = replace(index, entries={n: e for n, e in index.entries.items() if not e.confidential},
+                     history=tuple(h for h in index.history if not h.get("confidential")),
+                     quiet={n: t for n, t in index.quiet.items() if n not in secret})
+    private = Index(entries={n: e for n, e in index.entries.items() if e.confidential},
+                    history=tuple(h for h in index.history if h.get("confidential")),
+                    quiet={n: t for n, t in index.quiet.items() if n in secret})
+    return public, private
+
+
+def merge(public: Index, private: Index) -> Index:
+    """The index a tick works with: the public one plus what the private one holds."""
+    history = tuple(sorted(public.history + private.history, key=lambda h: h["resolved_at"] or h["declared_at"], reverse=True))
+    return replace(public, entries={**public.entries, **private.entries}, history=history,
+                   quiet={**public.quiet, **private.quiet})
 
 
 def next_due(incident: Incident, policy: Policy, now: datetime) -> datetime | None:
@@ -116,8 +139,14 @@ def needs_look(entry: Entry | None, issue: Issue, severity: str | None, now: dat
     return outage is not None and outage.eyes is not None and outage.eyes > (entry.outage_eyes or 0)
 
 
+def confidential(incident: Incident, policy: Policy) -> bool:
+    kind = policy.kinds.get(incident.kind) if incident.kind else None
+    return bool(kind and kind.confidential)
+
+
 def entry_for(incident: Incident, issue: Issue, policy: Policy, now: datetime, outage: Issue | None = None) -> Entry:
     return Entry(severity=incident.severity, status=incident.status, title=incident.title, url=issue.url,
+                 confidential=confidential(incident, policy),
                  declared_at=incident.declared_at, next_due=next_due(incident, policy, now),
                  seen=max(issue.updated_at, now), eyes=issue.eyes,
                  outage_issue=incident.outage_issue, outage_url=incident.outage_url,
@@ -130,7 +159,8 @@ def hooks_check_due(index: Index, now: datetime, *, lost_event: bool) -> bool:
     return lost_event or index.hooks_checked is None or now - index.hooks_checked >= HOOK_CHECK
 
 
-def record_resolved(index: Index, number: int, incident: Incident, *, still_labeled: datetime | None = None) -> Index:
+def record_resolved(index: Index, number: int, incident: Incident, *, still_labeled: datetime | None = None,
+                    secret: bool = False) -> Index:
     """Move an incident to the history. `still_labeled`: the issue stays open with its
     severity label (resolved by /resolve or by closing the outage issue); remember when the
     bot saw it, so later ticks skip it until it changes."""
@@ -143,5 +173,7 @@ def record_resolved(index: Index, number: int, incident: Incident, *, still_labe
     item = {"source": number, "title": incident.title, "severity": incident.severity, "status": incident.status,
             "declared_at": incident.declared_at, "resolved_at": incident.resolved_at,
             "resolution": incident.resolution, "outage_url": incident.outage_url or ""}
+    if secret:
+        item["confidential"] = True
     history = tuple(h for h in index.history if not (h["source"] == number and h["declared_at"] == incident.declared_at))
     return replace(index, entries=entries, history=((item,) + history)[:HISTORY])

@@ -138,10 +138,19 @@ def test_429_with_retry_after(pipeline: Pipeline) -> None:
     assert len(pipeline.fake.issues) == 2
 
 
+def test_a_503_on_a_post_is_looked_up_then_retried_in_the_same_run(pipeline: Pipeline) -> None:
+    fake = pipeline.fake
+    fake.open_issue(USER_TEXT, by="alice", description=USER_BODY)
+    fake.fail("POST", r"/issues$", 503)  # not done: the executor looks for it, finds nothing, posts again
+    ok(pipeline.label(1, "priority::highest", by="alice", now="2026-11-09T15:00Z"))
+    assert [r.status for r in fake.calls("POST", r"/projects/14/issues$")] == [503, 201]
+    assert len(fake.issues) == 2 and len(bot_notes(fake, 1)) == 1
+
+
 def test_failure_past_the_retries_exits_2_then_the_next_run_finishes(pipeline: Pipeline) -> None:
     fake = pipeline.fake
     fake.open_issue(USER_TEXT, by="alice", description=USER_BODY)
-    fake.fail("POST", r"/issues$", 503)  # a POST is not repeated on 5xx (it may have been done)
+    fake.fail("POST", r"/issues$", 503, times=3)  # never repeated blindly: looked up before each retry
     result = pipeline.label(1, "priority::highest", by="alice", now="2026-11-09T15:00Z")
     assert result.exit_code == 2
     assert "POST /projects/14/issues" in result.output and "503" in result.output

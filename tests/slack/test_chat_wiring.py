@@ -34,7 +34,7 @@ from bot.adapters.slack import DEFAULT_API_URL, SlackNotifier
 from bot.cli import cli, confidential_channels
 from bot.config import load
 from bot.events import Event, EventKind
-from bot.records import Channel, ChatMessage
+from bot.records import Access, Channel, ChatMessage
 from bot.resources import default_policy_path
 from bot.runner import Runner
 
@@ -365,6 +365,7 @@ def test_a_token_added_mid_incident_posts_afresh_instead_of_threading_under_a_we
     local(tmp_path, "declare", "--severity", "minor", "--title", "Slow search", env=cli_env(SLACK_WEBHOOK_URL=hook))
     assert len(webhook_posts(workspace)) == 1
     event = tmp_path / "close.json"
+    LocalForge(tmp_path / "forge.sqlite").add_member("maintainer", Access.MAINTAIN)  # may resolve by closing
     event.write_text(json.dumps({"action": "close", "issue": 1, "actor": "maintainer"}), encoding="utf-8")
     result = local(tmp_path, "handle", "--event", str(event), env=cli_env(SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=workspace.api_url),
                    at=T0 + timedelta(hours=1))
