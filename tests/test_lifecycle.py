@@ -12,6 +12,9 @@ from bot.records import ForgeCapabilities
 from tests.core_helpers import T0, Sandbox
 
 GITHUB = ForgeInfo("github", ForgeCapabilities(pinning=True, confidential_issues=False, incident_issue_type=False))
+# The default's process with people who have handles, for the tests in which the policy's people
+# are tagged or act (react, acknowledge) as themselves: the bundled default has no handles.
+TEAM = Path(__file__).parent / "fixtures" / "team_policy.yml"
 
 
 def ledger_of(box: Sandbox, number: int = 1):
@@ -23,7 +26,7 @@ def ledger_of(box: Sandbox, number: int = 1):
 
 
 def test_label_declares_tags_opens_pins_and_alerts(tmp_path: Path) -> None:
-    box = Sandbox(tmp_path)
+    box = Sandbox(tmp_path, TEAM)
     box.open_issue()
     report = box.runner().handle(box.event(EventKind.LABELED, 1, label="priority::highest"))
     assert not report.failures
@@ -53,7 +56,7 @@ def test_the_same_event_twice_does_nothing_the_second_time(tmp_path: Path) -> No
 
 
 def test_full_lifecycle_timers_ack_resolve(tmp_path: Path) -> None:
-    box = Sandbox(tmp_path)
+    box = Sandbox(tmp_path, TEAM)
     box.open_issue()
     box.runner().handle(box.event(EventKind.LABELED, 1, label="priority::highest"))
     box.clock.now = T0 + timedelta(hours=12, minutes=5)
@@ -91,7 +94,7 @@ def test_full_lifecycle_timers_ack_resolve(tmp_path: Path) -> None:
 
 
 def test_late_tick_sends_only_the_latest_reminder_saying_it_is_late(tmp_path: Path) -> None:
-    box = Sandbox(tmp_path)
+    box = Sandbox(tmp_path, TEAM)
     box.open_issue()
     box.runner().handle(box.event(EventKind.LABELED, 1, label="priority::highest"))
     box.forge.react(1, "eng-b", "eyes")
@@ -113,7 +116,7 @@ def test_breach_notice_then_daily(tmp_path: Path) -> None:
 
 
 def test_severity_change_tells_nobody_twice(tmp_path: Path) -> None:
-    box = Sandbox(tmp_path)
+    box = Sandbox(tmp_path, TEAM)
     box.open_issue(labels=("priority::higher",))
     box.runner().handle(box.event(EventKind.LABELED, 1, label="priority::higher"))
     box.clock.now += timedelta(hours=1)
@@ -128,7 +131,7 @@ def test_severity_change_tells_nobody_twice(tmp_path: Path) -> None:
 
 
 def test_security_incident_goes_only_to_the_security_channel(tmp_path: Path) -> None:
-    box = Sandbox(tmp_path)
+    box = Sandbox(tmp_path, TEAM)
     box.open_issue(labels=("priority::highest", "security"))
     box.runner().handle(box.event(EventKind.LABELED, 1, label="security"))
     assert {m["channel"] for m in box.chat.messages()} == {"security"}
@@ -159,7 +162,7 @@ def test_lost_event_is_declared_by_the_tick_from_the_label_time(tmp_path: Path) 
 
 
 def test_quiet_tick_costs_one_listing(tmp_path: Path) -> None:
-    box = Sandbox(tmp_path)
+    box = Sandbox(tmp_path, TEAM)
     box.open_issue()
     box.runner().handle(box.event(EventKind.LABELED, 1, label="priority::highest"))
     box.clock.now += timedelta(minutes=10)
