@@ -2,11 +2,13 @@
 
 Validated against their published JSON schemas with check-jsonschema's vendored copies (no
 network), then checked for what the schema cannot know: the triggers, the least privilege,
-the concurrency that keeps label events, the headings the core parses.
+the concurrency that never cancels an event run, the headings the core parses. (What a security
+linter says about them: tests/test_wiring_security.py.)
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +25,7 @@ ROOT = Path(__file__).parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "outage-bot.yml"
 ACTION = ROOT / "action.yml"
 FORM = ROOT / ".github" / "ISSUE_TEMPLATE" / "outage.yml"
+DEPENDABOT = ROOT / ".github" / "dependabot.yml"
 CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
 
 
@@ -36,6 +39,7 @@ def load(path: Path) -> Any:
         (WORKFLOW, "vendor.github-workflows"),
         (ACTION, "vendor.github-actions"),
         (FORM, "vendor.github-issue-forms"),
+        (DEPENDABOT, "vendor.dependabot"),
     ],
 )
 def test_valid_against_the_published_schema(path: Path, schema: str) -> None:
@@ -63,13 +67,26 @@ def test_workflow_triggers() -> None:
     assert "workflow_dispatch" in on
 
 
-def test_workflow_least_privilege_and_concurrency() -> None:
+def test_workflow_least_privilege() -> None:
     workflow = load(WORKFLOW)
-    assert workflow["permissions"] == {"issues": "write", "contents": "read"}
-    concurrency = workflow["concurrency"]
-    assert concurrency["cancel-in-progress"] is False  # cancelling drops label events
-    assert "github.event.issue.number" in concurrency["group"]  # one queue per issue
-    assert "'tick'" in concurrency["group"]  # schedule / dispatch in their own group
+    assert workflow["permissions"] == {}  # nothing by default
+    [job] = workflow["jobs"].values()
+    assert job["permissions"] == {"issues": "write", "contents": "read"}
+
+
+def test_workflow_concurrency_never_holds_back_an_event_run() -> None:
+    # GitHub keeps one pending run per group and cancels the older pending one: a shared group
+    # for events would lose the middle one of three quick events on an issue.
+    concurrency = load(WORKFLOW)["concurrency"]
+    assert concurrency["cancel-in-progress"] is False
+    match = re.fullmatch(r"\$\{\{ \((?P<ticks>.+)\) && '(?P<tick_group>[\w-]+)' \|\| (?P<other>.+) \}\}", concurrency["group"])
+    assert match, concurrency["group"]
+    # ticks (schedule, Run workflow) share one group ...
+    assert set(re.findall(r"github\.event_name == '(\w+)'", match["ticks"])) == {"schedule", "workflow_dispatch"}
+    assert "||" in match["ticks"] and "&&" not in match["ticks"]
+    # ... and every other run is alone in a group named after its own run id
+    assert match["other"] == "format('outage-bot-event-{0}', github.run_id)"
+    assert "issue" not in concurrency["group"]
 
 
 def test_workflow_runs_handle_for_issue_events_and_tick_for_the_schedule() -> None:
