@@ -56,8 +56,7 @@ def test_the_copy_and_the_include_define_the_same_jobs() -> None:
 def test_jobs_as_the_docs_describe(path: Path) -> None:
     data = load(path)
     base = data[".outage-bot"]
-    assert base["resource_group"] == "outage-bot"  # one job at a time per project
-    assert base["interruptible"] is False
+    assert base["interruptible"] is False  # a started job is never cancelled for a newer pipeline
     assert base["variables"]["PIP_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/pip"
     assert base["cache"]["paths"] == [".cache/pip"]  # the cached install
     assert any("pip install" in line and "$OUTAGE_BOT_PACKAGE" in line for line in base["before_script"])
@@ -70,6 +69,11 @@ def test_jobs_as_the_docs_describe(path: Path) -> None:
     assert "schedule|web|api" in tick_rule
     for rule in (handle_rule, tick_rule):
         assert "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" in rule
+    # A delivery waits in no queue: a job waiting for a resource group has not started, and a
+    # pipeline whose jobs have not started is auto-cancelled by a newer commit on the branch.
+    assert "resource_group" not in base and "resource_group" not in handle
+    # Ticks take turns in a group of their own, which deliveries are never in.
+    assert tick["resource_group"] == "outage-bot-tick"
     assert "workflow" not in data  # an include must not change the rest of the user's pipeline
 
 
