@@ -116,6 +116,27 @@ class AddChatReaction(Action):
     emoji: str = ""
 
 
+@dataclass(frozen=True)
+class PostNotice(Action):
+    """A chat message about no incident (the on-call handoff). Its key is recorded in the
+    status index; a run that died before recording it is looked up by that key first."""
+
+    channel: str = ""
+    template: str = ""
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SaveStatusIndex(Action):
+    """Write the status index (public, or the confidential one) into its status issue."""
+
+    confidential: bool = False
+    issue: int | None = None  # None: open the status issue
+
+    def describe(self) -> str:
+        return f"SaveStatusIndex({'confidential' if self.confidential else 'public'}, issue={self.issue!r})"
+
+
 ACTION_TYPES: dict[str, type[Action]] = {
     cls.__name__: cls
     for cls in (

@@ -110,8 +110,8 @@ class Executor:
                         current = self._done(current, action, earlier)
                         continue
                 ledger_now = current
-                result = self._once(action.describe(), lambda: self._perform(action, ledger_now),
-                                    lambda: self._already_done(action, ledger_now, None))
+                result = self._once(action.describe(), lambda x=action, led=ledger_now: self._perform(x, led),  # type: ignore[misc]
+                                    lambda x=action, led=ledger_now: self._already_done(x, led, None))  # type: ignore[misc]
             except ServiceError as exc:
                 outcome.failures.append(exc)
                 current = replace(current, failures={**current.failures, action.key: str(exc.detail)[:200]})
@@ -169,6 +169,64 @@ class Executor:
             incident = replace(incident, pin="unpinned")
         failures = {k: v for k, v in ledger.failures.items() if k != action.key}
         return replace(ledger, incident=incident, done=ledger.done | {action.key}, refs=refs, failures=failures)
+
+    # -- writes about no incident: handoff notices, the status index -------------------------------
+    def post_notices(self, notices: tuple[a.PostNotice, ...], outcome: Outcome) -> set[str]:
+        """Post each notice once; returns the keys now done (to record in the status index).
+        Nothing records a notice before it is posted, so each is first looked for by its key:
+        a run that died between posting and saving the index is not repeated."""
+        done: set[str] = set()
+        for notice in notices:
+            notifier = self.notifiers.get(notice.channel)
+            if notifier is None:
+                outcome.performed.append(f"no chat service for {notice.channel}: {notice.describe()} skipped")
+                continue
+            if self.dry_run:
+                outcome.performed.append(f"would {notice.describe()}  [key {notice.key}]")
+                continue
+            channel = channel_of(self.policy, notice.channel)
+
+            def find(notifier: Notifier = notifier, channel: Channel = channel, key: str = notice.key) -> tuple[bool, Any]:
+                ref = notifier.find(channel, key)
+                return ref is not None, ref
+
+            try:
+                found, _ = find()
+                if not found:
+                    text = self.renderer.render(notice.template, notice.context).strip()
+                    headline, _, body = text.partition("\n")
+                    message = ChatMessage(headline=headline.strip(), body=body.strip(),
+                                          mentions=tuple(notice.context.get("slack_mentions", ())), metadata_key=notice.key)
+                    self._once(notice.describe(), lambda n=notifier, c=channel, m=message: n.post(c, m), find)  # type: ignore[misc]
+                    outcome.performed.append(f"{notice.describe()}: {headline.strip()}")
+                    outcome.done_now.append(notice.key)
+            except ServiceError as exc:
+                outcome.failures.append(exc)
+                continue
+            done.add(notice.key)
+        return done
+
+    def save_status(self, action: a.SaveStatusIndex, body: str, title: str, label: str, outcome: Outcome) -> None:
+        """Write a status index. Opening the status issue is looked up (by its marker, in the
+        bot's own issues) before it is retried; replacing a body is idempotent."""
+        if self.dry_run:
+            outcome.performed.append(f"would {action.describe()}")
+            return
+        number = action.issue
+        try:
+            if number is None:
+                def find() -> tuple[bool, Any]:
+                    found = self.forge.find_issue_with_marker("<!-- outage-bot:status v1 ", label)
+                    ok = found is not None and self.by_bot(found.author) and found.confidential == action.confidential
+                    return ok, found
+
+                self._once(action.describe(), lambda: self.forge.create_issue(
+                    title=title, body=body, labels=[label], confidential=action.confidential), find)
+                outcome.performed.append(f"{'confidential ' if action.confidential else ''}status issue opened")
+            else:
+                self._once(action.describe(), lambda: self.forge.edit_issue_body(number, body), lambda: (False, None))
+        except ServiceError as exc:
+            outcome.failures.append(exc)
 
     # -- recovery ------------------------------------------------------------------------------------
     def _once(self, what: str, write: Callable[[], T], find: Callable[[], tuple[bool, Any]]) -> T:

@@ -157,7 +157,9 @@ def context(incident: Incident, policy: Policy, forge: ForgeInfo, now: datetime,
 # -- planning --------------------------------------------------------------------------------------
 
 class _Planner:
-    def __init__(self, event: Event, incident: Incident | None, now: datetime, policy: Policy, forge: ForgeInfo) -> None:
+    def __init__(self, event: Event, incident: Incident | None, now: datetime, policy: Policy, forge: ForgeInfo,
+                 stale_since: datetime | None = None) -> None:
+        self.stale_since = stale_since
         self.event = event
         self.incident = incident
         self.now = now
@@ -239,6 +241,7 @@ class _Planner:
             if self.allowed("the acknowledged label"):
                 self.acknowledge(event.actor, "label")
         elif event.kind == EventKind.TICK:
+            self.stale_notice()
             self.timers()
         return self.done()
 
@@ -423,6 +426,17 @@ class _Planner:
         if new_channels:
             self.alert(new_channels)
 
+    def stale_notice(self) -> None:
+        """The scheduled run did not run for a while (GitHub starts schedules late, or drops
+        them): say so on the outage issue, once per gap, since reminders came late."""
+        assert self.incident is not None
+        since = self.stale_since
+        if since is None or not self.has_outage_issue():
+            return
+        self.notes.append(f"the scheduled run had not run since {since.isoformat()}: saying so on the outage issue")
+        self.actions.append(a.PostComment(key=f"{self.prefix}:stale:{since:%Y%m%dT%H%M}", target="outage",
+                                          template="stale_tick.md.j2", context={"since": since, "now": self.now, "forge": self.forge.name}))
+
     def timers(self) -> None:
         """The scheduled run: escalation when unacknowledged, reminders before the deadline,
         breach notices after it. Several notices of one class due at once (a late or skipped
@@ -481,6 +495,46 @@ class _Planner:
         return (person.name if person else None) or pid
 
 
-def plan(event: Event, incident: Incident | None, now: datetime, policy: Policy, forge: ForgeInfo) -> Plan:
-    """What to do about `event`, given the incident's state (None: no incident yet)."""
-    return _Planner(event, incident, now, policy, forge).run()
+def plan(event: Event, incident: Incident | None, now: datetime, policy: Policy, forge: ForgeInfo, *,
+         stale_since: datetime | None = None) -> Plan:
+    """What to do about `event`, given the incident's state (None: no incident yet).
+    `stale_since`: on a tick, the last tick before a gap long enough to tell the team about."""
+    return _Planner(event, incident, now, policy, forge, stale_since).run()
+
+
+# -- notices about no incident ---------------------------------------------------------------------
+
+def handoff_channels(policy: Policy) -> list[str]:
+    oncall = policy.oncall
+    if oncall is None:
+        return []
+    if oncall.notify:
+        return list(oncall.notify)
+    return ["alerts"] if "alerts" in policy.channels else []
+
+
+def plan_handoffs(policy: Policy, since: datetime, now: datetime, done: frozenset[str]) -> tuple[a.PostNotice, ...]:
+    """At each shift start between `since` and `now`: who is primary and secondary now, and a
+    heads-up to the next primary (secondary this week). One key per shift and channel, so a
+    channel that failed is retried without posting twice to the others."""
+    if policy.oncall is None:
+        return ()
+    from bot.oncall import handoffs_between
+
+    def name(pid: str) -> str:
+        person = policy.people.get(pid)
+        return (person.name if person else None) or pid
+
+    def slack(pid: str) -> str | None:
+        person = policy.people.get(pid)
+        return person.slack if person else None
+
+    notices: list[a.PostNotice] = []
+    for shift in handoffs_between(policy.oncall, policy.tz, since, now):
+        ctx: dict[str, Any] = {"shift": shift, "primary": name(shift.primary), "secondary": name(shift.secondary),
+                               "slack_mentions": [m for m in (slack(shift.primary), slack(shift.secondary)) if m]}
+        for channel in handoff_channels(policy):
+            key = f"handoff:{shift.start:%Y%m%dT%H%M}:{channel}"
+            if key not in done:
+                notices.append(a.PostNotice(key=key, channel=channel, template="chat/handoff.txt.j2", context=ctx))
+    return tuple(notices)

@@ -10,34 +10,31 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
 
+from bot.actions import SaveStatusIndex
 from bot.errors import ServiceError
 from bot.events import Event, EventKind
-from bot.executor import Executor, Outcome, channel_of
+from bot.executor import Executor, Outcome
 from bot.ledger import (
     STATUS_RE,
-    Incident,
     Ledger,
     closed_not_resolved,
     decode_ledger,
-    key_marker,
-    keys_in,
     outage_source,
     status_data,
     status_marker,
 )
-from bot.planner import ForgeInfo, Plan, command_in, plan
+from bot.planner import ForgeInfo, Plan, command_in, plan, plan_handoffs
 from bot.policy import Policy
 from bot.ports import Forge, Notifier
-from bot.records import Access, ChatMessage, Comment, Issue
+from bot.records import Access, Comment, Issue
 from bot.render import Renderer
 from bot.status import (
     HEARTBEAT,
     STALE_TICK,
     Index,
-    entry_for,
     confidential,
+    entry_for,
     hooks_check_due,
     merge,
     needs_look,
@@ -136,12 +133,13 @@ class Runner:
             return True
         return policy.labels.acknowledged in event.added() or bool(set(event.removed()) & set(policy.all_severity_labels()))
 
-    def _run(self, event: Event, source: int, report: Report, loaded: tuple[Ledger | None, Comment | None, list[Comment]] | None = None) -> Ledger | None:
+    def _run(self, event: Event, source: int, report: Report, loaded: tuple[Ledger | None, Comment | None, list[Comment]] | None = None,
+             *, stale_since: datetime | None = None) -> Ledger | None:
         ledger, comment, comments = loaded or self.load(source)
         incident = ledger.incident if ledger else None
         if incident and incident.active and not event.actor_trusted and self._asks_permission(event):
             event = replace(event, actor_trusted=self._trusted(event.actor))
-        planned = plan(event, incident, self.now, self.policy, self.info)
+        planned = plan(event, incident, self.now, self.policy, self.info, stale_since=stale_since)
         if not planned.actions and (ledger is None or not ledger.outbox):
             report.add(source, planned, Outcome(ledger=ledger))
             return ledger
@@ -231,7 +229,7 @@ class Runner:
         index = self._handoffs(index, report)
         index = self._check_hooks(index, report, lost_event=report.lost_events > 0)
         index = replace(index, last_tick=self.now) if (index != before or self._heartbeat_due(before)) else index
-        if index != before and not self.dry_run:
+        if index != before:
             (public, private), (public_before, private_before) = split(index), split(before)
             if public != public_before:
                 self._save_index(status_issue, public, report)
@@ -284,10 +282,8 @@ class Runner:
         if incident.status == "active":
             ledger = self._eyes(issue, ledger, loaded, report, outage) or ledger
             loaded = self.load(issue.number) if ledger is not loaded[0] and not self.dry_run else loaded
-        if stale_since is not None and ledger.incident.active and ledger.incident.outage_issue and not self.dry_run:
-            self._stale_notice(ledger.incident, stale_since, report)
         event = Event(kind=EventKind.TICK, issue=issue, actor="outage-bot", at=self.now)
-        return self._run(event, issue.number, report, loaded)
+        return self._run(event, issue.number, report, loaded, stale_since=stale_since)
 
     def _eyes(self, issue: Issue, ledger: Ledger, loaded: tuple, report: Report, outage: Issue | None) -> Ledger | None:
         """👀 has no webhook on GitHub: the tick looks for it, on the reported issue and on the
@@ -306,17 +302,6 @@ class Runner:
                       actor_trusted=True)
         return self._run(event, issue.number, report, loaded)
 
-    def _stale_notice(self, incident: Incident, since: datetime, report: Report) -> None:
-        key = f"{incident.source}:g{incident.generation}:stale:{since:%Y%m%dT%H%M}"
-        outage = incident.outage_issue
-        if outage is None:
-            return
-        text = self.renderer.render("stale_tick.md.j2", {"since": since, "now": self.now, "forge": self.forge.name})
-        if any(key in keys_in(c.body) for c in self.forge.list_comments(outage)):
-            return
-        self.forge.post_comment(outage, text.rstrip("\n") + "\n\n" + key_marker(key) + "\n")
-        report.lines.append(f"#{incident.source}: the scheduled run had not run since {since.isoformat()}: said so on #{outage}")
-
     def _index_update(self, index: Index, number: int, issue: Issue, ledger: Ledger | None, outage: Issue | None = None,
                       *, source_closed: bool = False) -> Index:
         if ledger is None:
@@ -332,54 +317,16 @@ class Runner:
         return replace(index, entries=entries)
 
     def _handoffs(self, index: Index, report: Report) -> Index:
-        """At each shift start: who is primary and secondary now, and a heads-up to the next
-        primary (secondary this week) to avoid blocking work."""
-        oncall = self.policy.oncall
-        channels = self.handoff_channels()
-        if oncall is None or not channels:
-            return index
-        from bot.oncall import handoffs_between
-
+        """The on-call handoff notices due since the last tick, posted through the executor."""
         since = index.last_tick or (self.now - timedelta(minutes=15))
-        done = set(index.done)
-        for shift in handoffs_between(oncall, self.policy.tz, since, self.now):
-            key = f"handoff:{shift.start:%Y%m%dT%H%M}"
-            if key in done:
-                continue
-            ctx: dict[str, Any] = {"shift": shift, "primary": self._name(shift.primary), "secondary": self._name(shift.secondary),
-                   "slack_mentions": [m for m in (self._slack(shift.primary), self._slack(shift.secondary)) if m]}
-            text = self.renderer.render("chat/handoff.txt.j2", ctx).strip()
-            headline, _, body = text.partition("\n")
-            for channel_id in channels:
-                notifier = self.notifiers.get(channel_id)
-                if notifier is None or self.dry_run:
-                    report.lines.append(f"handoff: {'would post' if self.dry_run else 'no chat service for'} {channel_id}")
-                    continue
-                message = ChatMessage(headline=headline, body=body.strip(), mentions=tuple(ctx["slack_mentions"]), metadata_key=f"{key}:{channel_id}")
-                try:
-                    notifier.post(channel_of(self.policy, channel_id), message)
-                except ServiceError as exc:
-                    report.failures.append(exc)
-                    continue
-                report.lines.append(f"handoff: {headline} -> {channel_id}")
-            done.add(key)
-        return replace(index, done=frozenset(done))
-
-    def handoff_channels(self) -> list[str]:
-        oncall = self.policy.oncall
-        if oncall is None:
-            return []
-        if oncall.notify:
-            return list(oncall.notify)
-        return ["alerts"] if "alerts" in self.policy.channels else []
-
-    def _name(self, pid: str) -> str:
-        person = self.policy.people.get(pid)
-        return (person.name if person else None) or pid
-
-    def _slack(self, pid: str) -> str | None:
-        person = self.policy.people.get(pid)
-        return person.slack if person else None
+        notices = plan_handoffs(self.policy, since, self.now, index.done)
+        if not notices:
+            return index
+        outcome = Outcome()
+        done = self.executor().post_notices(notices, outcome)
+        report.failures.extend(outcome.failures)
+        report.lines.extend(f"handoff: {line}" for line in outcome.performed)
+        return replace(index, done=index.done | frozenset(done))
 
     def _save_index(self, status_issue: Issue | None, index: Index, report: Report, *, confidential: bool = False) -> None:
         policy = self.policy
@@ -388,10 +335,11 @@ class Runner:
                "hook_problem": index.hook_problem or "",
                "severities": {n: s.description or "" for n, s in policy.severities.items()}}
         body = self.renderer.render("status.md.j2", ctx).rstrip("\n") + "\n\n" + status_marker(index.to_data()) + "\n"
-        if status_issue is None:
-            title = PRIVATE_INDEX_TITLE if confidential else policy.status_page.title
-            self.forge.create_issue(title=title, body=body, labels=[policy.labels.status], confidential=confidential)
-            report.lines.append(f"{'confidential ' if confidential else ''}status issue opened")
-        else:
-            self.forge.edit_issue_body(status_issue.number, body)
+        action = SaveStatusIndex(key=f"status:{self.now:%Y%m%dT%H%M%S}", confidential=confidential,
+                                 issue=status_issue.number if status_issue else None)
+        outcome = Outcome()
+        self.executor().save_status(action, body, PRIVATE_INDEX_TITLE if confidential else policy.status_page.title,
+                                    policy.labels.status, outcome)
+        report.failures.extend(outcome.failures)
+        report.lines.extend(outcome.performed)
 
