@@ -3,13 +3,16 @@
 It answers in the shapes of GitHub's own examples (tests/fixtures/github/rest-openapi-subset.json,
 components.examples: issue, issue-comment, label, reaction, issue-event-for-issue-items,
 issue-search-result-item-paginated), records every request it receives, and can be told to
-fail (a 502 once, a secondary rate limit with Retry-After, a 422). Behaviour copied from GitHub:
+fail (a 502 once, a secondary rate limit with Retry-After, a 422; `fault` also fails a request
+*after* carrying it out: tests/http_faults.py). Behaviour copied from GitHub:
 - adding a label the repository lacks creates it, colour ededed, no description
   (github/docs#35718); `auto_create_labels=False` refuses with 422 instead;
 - at most 3 pinned issues; a fourth pinIssue is a GraphQL error, HTTP 200;
 - search `label:"a","b"` matches ANY of the labels; lists paginate with a Link header;
 - every write made with a `ghs_` token (GITHUB_TOKEN) is done by `github-actions[bot]`;
-  GET /user refuses such a token, as GitHub does.
+  GET /user refuses such a token, as GitHub does;
+- the search index can lag behind writes (`search_lag` seconds; on github.com seconds to
+  minutes), while the issue and comment listings see every write at once.
 Test helpers (`add_issue`, `comment`, `react`, `label`, `set_role`, ...) change the state
 without a request, as a person on github.com would.
 """
@@ -19,12 +22,15 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+from tests.http_faults import Fault, lose_answer, make_fault, take
 
 BOT = "github-actions[bot]"
 AUTO_COLOUR = "ededed"  # what GitHub gives a label it creates while adding it
@@ -50,6 +56,7 @@ class Recorded:
     status: int = 0
     authorization: str = ""
     response: Any = None
+    lost: str = ""  # what a fault did: "after: 502", "after: drop", "before: 429", ...
 
     @property
     def line(self) -> str:
@@ -83,6 +90,7 @@ class FakeIssue:
     reactions: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     pull_request: bool = False
+    indexed_at: float = 0.0  # time.monotonic() from when search finds the issue
 
     @property
     def node_id(self) -> str:
@@ -99,6 +107,7 @@ class FakeGitHub:
         auto_create_labels: bool = True,
         pin_limit: int = 3,
         now: datetime | None = None,
+        search_lag: float = 0.0,
     ) -> None:
         self.owner, self.repo, self.token = owner, repo, token
         self.auto_create_labels = auto_create_labels
@@ -106,6 +115,8 @@ class FakeGitHub:
         self.token_user = BOT if token.startswith("ghs_") else "ops-bot"
         self.pin_limit = pin_limit
         self.pin_limit_message = PIN_LIMIT_MESSAGE
+        self.search_lag = search_lag
+        self.faults: list[Fault] = []
         self.now = now or datetime(2026, 11, 5, 14, 0, tzinfo=timezone.utc)
         self.lock = threading.RLock()
         self.requests: list[Recorded] = []
@@ -217,6 +228,32 @@ class FakeGitHub:
     def fail_secondary_rate_limit(self, method: str, path: str, *, retry_after: int = 1) -> None:
         self.fail(method, path, 403, headers={"Retry-After": str(retry_after)})
 
+    def fault(
+        self,
+        method: str,
+        path: str,
+        *,
+        performed: bool,
+        answer: int | str,
+        times: int = 1,
+        retry_after: int | None = None,
+        hang: float = 3.0,
+    ) -> None:
+        """The next `times` requests matching METHOD and the path regex are carried out first
+        (`performed=True`) or not at all, and then answered with `answer`: a status, "drop",
+        "truncate", "cut" or "hang" (see tests/http_faults.py)."""
+        with self.lock:
+            self.faults.append(make_fault(method.upper(), path, performed=performed, answer=answer, times=times,
+                                          retry_after=retry_after, hang=hang))
+
+    def stored_comments(self, number: int, *, containing: str = "") -> list[dict[str, Any]]:
+        """The bot's comments on the issue (that contain `containing`)."""
+        return [c for c in self.comments_on(number) if c["user"] == self.token_user and containing in c["body"]]
+
+    def stored_issues(self, *, containing: str = "") -> list[FakeIssue]:
+        """Issues the bot opened (whose body contains `containing`)."""
+        return [i for i in self.issues.values() if i.author == self.token_user and containing in (i.body or "")]
+
     def _describe(self, r: Recorded) -> str:
         if r.path.endswith("/graphql") and isinstance(r.body, dict):
             match = re.search(r"\b(pinIssue|unpinIssue|pinnedIssues)\b", str(r.body.get("query", "")))
@@ -248,7 +285,8 @@ class FakeGitHub:
         with self.lock:
             when = at or self.now
             number = number or (max(self.issues) + 1 if self.issues else 1)
-            issue = FakeIssue(number, title, body, author, when, when, pull_request=pull_request)
+            issue = FakeIssue(number, title, body, author, when, when, pull_request=pull_request,
+                              indexed_at=time.monotonic() + self.search_lag)
             self.issues[number] = issue
             if state == "closed":
                 issue.state, issue.state_reason, issue.closed_at = "closed", "completed", when
@@ -462,19 +500,43 @@ class FakeGitHub:
         )
         with self.lock:
             self.requests.append(record)
-        status, headers, payload = self._answer(record, parts.path)
+            fault = take(self.faults, record.method, record.path)
+        if fault is not None and not fault.performed:
+            status, headers, payload = fault.status or 0, dict(fault.headers), self._error_body(fault.status or 0)
+        else:
+            status, headers, payload = self._answer(record, parts.path)
         record.status, record.response = status, payload
         data = b"" if payload is None else json.dumps(payload).encode()
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "X-RateLimit-Limit": "1000",
+            "X-RateLimit-Remaining": str(max(0, 1000 - len(self.requests))),
+            "X-RateLimit-Reset": str(int(self.now.timestamp()) + 3600),
+            **headers,
+        }
+        if fault is not None:
+            record.lost = f"{'after' if fault.performed else 'before'}: {fault.answer}"
+            if fault.status is None:  # drop, truncate, hang
+                record.status = status if fault.answer in ("truncate", "cut") else 0
+                lose_answer(handler, fault, status, headers, data)
+                return
+            if fault.performed:  # carried out; the answer is replaced by the error
+                status, payload = fault.status, self._error_body(fault.status)
+                headers.update(fault.headers)
+                record.status, data = status, json.dumps(payload).encode()
         handler.send_response(status)
-        handler.send_header("Content-Type", "application/json; charset=utf-8")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.send_header("X-RateLimit-Limit", "1000")
-        handler.send_header("X-RateLimit-Remaining", str(max(0, 1000 - len(self.requests))))
-        handler.send_header("X-RateLimit-Reset", str(int(self.now.timestamp()) + 3600))
+        headers["Content-Length"] = str(len(data))
         for key, value in headers.items():
             handler.send_header(key, value)
         handler.end_headers()
         handler.wfile.write(data)
+
+    @staticmethod
+    def _error_body(status: int) -> dict[str, Any]:
+        message = {403: SECONDARY_LIMIT, 422: "Validation Failed", 429: SECONDARY_LIMIT}.get(
+            status, "Server Error" if status >= 500 else "Error"
+        )
+        return {"message": message, "documentation_url": DOCS}
 
     def interrupt_after(self, answers: int, *, lose_answer: bool = False) -> None:
         with self.lock:
@@ -565,7 +627,11 @@ class FakeGitHub:
         issue = self._issue_or_404(number)
         if issue is None:
             return 404, {}, {"message": "Not Found", "documentation_url": DOCS}
-        return 200, {}, self.issue_json(issue)
+        data = self.issue_json(issue)
+        # One issue also says who closed it (the issue schema's `closed_by`; lists and search leave it out).
+        closer = next((e["actor"] for e in reversed(issue.events) if e["event"] == "closed"), None)
+        data["closed_by"] = self.user_json(closer) if closer and issue.state == "closed" else None
+        return 200, {}, data
 
     def _list_issues(self, r: Recorded) -> tuple[int, dict[str, str], Any]:
         q = {k: v[0] for k, v in r.query.items()}
@@ -795,7 +861,10 @@ class FakeGitHub:
             elif key == "label":
                 label_groups.append([x.strip('"').lower() for x in re.findall(r'"[^"]*"|[^,]+', value)])
         found = []
+        moment = time.monotonic()
         for issue in self.issues.values():
+            if issue.indexed_at > moment:
+                continue  # not in the search index yet
             if repo and repo.lower() != self.full_name.lower():
                 continue
             if kind and (kind == "pr") != issue.pull_request:

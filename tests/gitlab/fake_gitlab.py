@@ -20,8 +20,11 @@ behaves where outage-bot depends on GitLab's behaviour:
   recorded in `quick_actions` (GitLab would run it as the bot).
 
 Failure injection: `fail(method, path_regex, status, times, headers)` answers the next matching
-requests with that status (502 from "nginx", 429 with Retry-After, ...); `interrupt_after(n)`
-answers every request after the next n with 400, as if the run had died there.
+requests with that status (502 from "nginx", 429 with Retry-After, ...) without carrying them
+out; `fault(method, path_regex, performed=..., answer=...)` can also carry a request out first
+and then lose its answer (a 502, a closed connection, a cut body: tests/http_faults.py);
+`interrupt_after(n)` answers every request after the next n with 400, as if the run had died
+there.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+from tests.http_faults import Fault, lose_answer, make_fault, take
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "gitlab"
 TOKEN = "glpat-FAKE-test-token-0123456789"
@@ -63,6 +68,7 @@ class Recorded:
     body: Any
     status: int = 0
     headers: dict[str, str] = field(default_factory=dict)
+    lost: str = ""  # what a fault did: "after: 502", "after: drop", "before: 429", ...
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -103,6 +109,7 @@ class FakeGitLab:
         self.requests: list[Recorded] = []
         self.quick_actions: list[tuple[str, str]] = []  # (where, line)
         self.failures: list[Failure] = []
+        self.faults: list[Fault] = []
         self._interrupt_at: int | None = None
         self._lock = threading.RLock()
         self._ids = iter(range(1000, 10**9))
@@ -239,12 +246,32 @@ class FakeGitLab:
              message: str = "") -> None:
         self.failures.append(Failure(method.upper(), re.compile(path), status, times, dict(headers or {}), message))
 
+    def fault(self, method: str, path: str, *, performed: bool, answer: int | str, times: int = 1,
+              retry_after: int | None = None, hang: float = 3.0) -> None:
+        """The next `times` requests matching METHOD and the path regex are carried out first
+        (`performed=True`) or not at all, then answered with `answer`: a status, "drop",
+        "truncate", "cut" or "hang" (tests/http_faults.py)."""
+        with self._lock:
+            self.faults.append(make_fault(method.upper(), path, performed=performed, answer=answer, times=times,
+                                          retry_after=retry_after, hang=hang))
+
+    def stored_notes(self, iid: int, *, containing: str = "") -> list[str]:
+        """The bot's notes on the issue (that contain `containing`)."""
+        return [n["body"] for n in self.notes.get(iid, []) if n["author"] == self.bot and not n["system"]
+                and containing in n["body"]]
+
+    def stored_issues(self, *, containing: str = "") -> list[dict[str, Any]]:
+        """Issues the bot opened (whose description contains `containing`)."""
+        return [i for i in self.issues.values() if i["author"] == self.bot and containing in (i["description"] or "")]
+
     def interrupt_after(self, count: int | None) -> None:
         """Serve `count` more requests, then answer 400 to everything (None: stop doing so)."""
         self._interrupt_at = None if count is None else len(self.requests) + count
 
     # -- serving -----------------------------------------------------------------------------------
-    def handle(self, method: str, raw_path: str, headers: dict[str, str], raw_body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def handle(self, method: str, raw_path: str, headers: dict[str, str],
+               raw_body: bytes) -> tuple[int, dict[str, str], bytes, Fault | None]:
+        """The answer to one request, and the fault (if any) that is to spoil it."""
         with self._lock:
             parts = urlsplit(raw_path)
             query = parse_qs(parts.query, keep_blank_values=True)
@@ -252,15 +279,33 @@ class FakeGitLab:
             path = parts.path[len("/api/v4"):] if parts.path.startswith("/api/v4/") else parts.path
             record = Recorded(method, path, query, body, headers={k: v for k, v in headers.items() if k in ("user-agent",)})
             self.requests.append(record)
-            status, extra, payload = self._answer(method, path, query, body, headers)
+            fault = take(self.faults, method, path)
+            if fault is not None and not fault.performed:
+                status, extra, payload = self._fault_answer(fault)
+            else:
+                status, extra, payload = self._answer(method, path, query, body, headers)
+                if fault is not None and fault.status is not None:
+                    status, extra, payload = self._fault_answer(fault)
             record.status = status
+            if fault is not None:
+                record.lost = f"{'after' if fault.performed else 'before'}: {fault.answer}"
+                if fault.status is None and fault.answer not in ("truncate", "cut"):
+                    record.status = 0
             if isinstance(payload, (bytes, str)):
                 data = payload.encode() if isinstance(payload, str) else payload
                 extra.setdefault("Content-Type", "text/html")
             else:
                 data = json.dumps(payload).encode()
                 extra.setdefault("Content-Type", "application/json")
-            return status, extra, data
+            return status, extra, data, fault
+
+    @staticmethod
+    def _fault_answer(fault: Fault) -> tuple[int, dict[str, str], Any]:
+        status = fault.status or 0
+        if status in (502, 504):  # GitLab's nginx answers for the Rails app
+            return status, dict(fault.headers), f"<html><body><h1>{status} Bad Gateway</h1>nginx</body></html>"
+        message = {429: "Retry later", 503: "503 Service Unavailable"}.get(status, f"{status} fake failure")
+        return status, dict(fault.headers), {"message": message}
 
     def _answer(self, method: str, path: str, query: dict[str, list[str]], body: Any,
                 headers: dict[str, str]) -> tuple[int, dict[str, str], Any]:
@@ -592,7 +637,10 @@ def _handler(fake: FakeGitLab) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
-            status, extra, data = fake.handle(self.command, self.path, headers, raw)
+            status, extra, data, fault = fake.handle(self.command, self.path, headers, raw)
+            if fault is not None and fault.status is None:  # drop, truncate, cut, hang
+                lose_answer(self, fault, status, extra, data)
+                return
             self.send_response(status)
             for key, value in extra.items():
                 self.send_header(key, value)

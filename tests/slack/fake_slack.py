@@ -13,7 +13,9 @@ Behaviour copied from Slack, where the notifiers depend on it:
 - a private channel the app is not in does not exist for it (channel_not_found); a public one
   it is not in gives not_in_channel.
 - Block Kit limits are enforced (invalid_blocks), so tests catch an oversize header or section.
-- scripted failures (`fail`): `ok: false` errors, HTTP 5xx, 429 with Retry-After.
+- scripted failures (`fail`): `ok: false` errors, HTTP 5xx, 429 with Retry-After, before the
+  method runs; `fault` also fails a call *after* it ran (the message is stored, then the answer
+  is a 5xx, a closed connection, a cut body or nothing: tests/http_faults.py).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from typing_extensions import Self
+
+from tests.http_faults import Fault, lose_answer, make_fault, take
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slack"
 RESPONSES = FIXTURES / "responses"
@@ -65,6 +69,7 @@ class Recorded:
     args: dict[str, Any]  # body (JSON or form) and query parameters, decoded
     status: int = 200
     answer: Any = None
+    lost: str = ""  # what a fault did: "after: 500", "after: drop", "before: 429", ...
 
 
 @dataclass
@@ -94,6 +99,7 @@ class FakeSlack:
         self.webhooks: dict[str, str] = {}  # path -> channel id
         self.requests: list[Recorded] = []
         self._failures: dict[str, deque[Failure]] = {}
+        self.faults: list[Fault] = []
         self._clock = 1700000000_000100  # ts as an integer of microseconds
         self._lock = threading.RLock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -157,6 +163,23 @@ class FakeSlack:
             for _ in range(times):
                 queue.append(Failure(error, status, retry_after, body, dict(extra)))
 
+    def fault(
+        self,
+        api: str,
+        *,
+        performed: bool,
+        answer: int | str,
+        times: int = 1,
+        retry_after: int | None = None,
+        hang: float = 3.0,
+    ) -> None:
+        """The next `times` calls of `api` ("webhook" for webhooks) are carried out first
+        (`performed=True`: the message is stored) or not at all, and then answered with
+        `answer`: an HTTP status, "drop", "truncate", "cut" or "hang" (tests/http_faults.py)."""
+        with self._lock:
+            self.faults.append(make_fault(api, "", performed=performed, answer=answer, times=times,
+                                          retry_after=retry_after, hang=hang))
+
     # -- inspection --------------------------------------------------------------------------
     def calls(self, api: str | None = None) -> list[Recorded]:
         with self._lock:
@@ -184,7 +207,8 @@ class FakeSlack:
             return str(msg["ts"])
 
     # -- request handling --------------------------------------------------------------------
-    def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], bytes]:
+    def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], bytes, Fault | None]:
+        """The answer to one request, and the fault (if any) that is to spoil it."""
         url = urlsplit(path)
         args = _decode(headers.get("content-type", ""), raw)
         for key, values in parse_qs(url.query).items():
@@ -195,11 +219,34 @@ class FakeSlack:
         with self._lock:
             record = Recorded(api, url.path, dict(headers), args)
             self.requests.append(record)
-            status, extra_headers, answer = self._api(api, headers, args)
+            fault = take(self.faults, api, "")
+            if fault is not None and not fault.performed:
+                status, extra_headers, answer = self._fault_answer(fault, webhook=False)
+            else:
+                status, extra_headers, answer = self._api(api, headers, args)
+                if fault is not None and fault.status is not None:
+                    status, extra_headers, answer = self._fault_answer(fault, webhook=False)
             record.status, record.answer = status, answer
+            if fault is not None:
+                record.lost = f"{'after' if fault.performed else 'before'}: {fault.answer}"
+                if fault.status is None and fault.answer not in ("truncate", "cut"):
+                    record.status = 0
         body = answer.encode() if isinstance(answer, str) else json.dumps(answer).encode()
         content_type = "text/html" if isinstance(answer, str) else "application/json; charset=utf-8"
-        return status, {"Content-Type": content_type, **extra_headers}, body
+        return status, {"Content-Type": content_type, **extra_headers}, body, fault
+
+    @staticmethod
+    def _fault_answer(fault: Fault, *, webhook: bool) -> tuple[int, dict[str, str], Any]:
+        """What Slack (or a proxy in front of it) answers with the fault's status."""
+        status = fault.status or 0
+        error = {429: "ratelimited" if not webhook else "rate_limited", 503: "service_unavailable"}.get(
+            status, "internal_error" if status >= 500 else "invalid_request"
+        )
+        if webhook:
+            return status, dict(fault.headers), error
+        if status in (502, 504):
+            return status, dict(fault.headers), "<html><body><h1>Bad Gateway</h1></body></html>"
+        return status, dict(fault.headers), _error(error)
 
     def _scripted(self, api: str) -> Failure | None:
         queue = self._failures.get(api)
@@ -412,13 +459,25 @@ class FakeSlack:
         return msg
 
     # -- incoming webhooks -------------------------------------------------------------------
-    def _webhook(self, path: str, headers: dict[str, str], args: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    def _webhook(
+        self, path: str, headers: dict[str, str], args: dict[str, Any]
+    ) -> tuple[int, dict[str, str], bytes, Fault | None]:
         with self._lock:
             record = Recorded("webhook", path, dict(headers), args)
             self.requests.append(record)
-            status, extra, body = self._webhook_answer(path, args)
+            fault = take(self.faults, "webhook", "")
+            if fault is not None and not fault.performed:
+                status, extra, body = self._fault_answer(fault, webhook=True)
+            else:
+                status, extra, body = self._webhook_answer(path, args)
+                if fault is not None and fault.status is not None:
+                    status, extra, body = self._fault_answer(fault, webhook=True)
             record.status, record.answer = status, body
-        return status, {"Content-Type": "text/html", **extra}, body.encode()
+            if fault is not None:
+                record.lost = f"{'after' if fault.performed else 'before'}: {fault.answer}"
+                if fault.status is None and fault.answer not in ("truncate", "cut"):
+                    record.status = 0
+        return status, {"Content-Type": "text/html", **extra}, body.encode(), fault
 
     def _webhook_answer(self, path: str, args: dict[str, Any]) -> tuple[int, dict[str, str], str]:
         failure = self._scripted("webhook")
@@ -449,7 +508,10 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
-            status, out_headers, body = fake.handle(self.path, headers, raw)
+            status, out_headers, body, fault = fake.handle(self.path, headers, raw)
+            if fault is not None and fault.status is None:  # drop, truncate, cut, hang
+                lose_answer(self, fault, status, out_headers, body)
+                return
             self.send_response(status)
             for key, value in out_headers.items():
                 self.send_header(key, value)
