@@ -58,7 +58,8 @@ def test_secondary_rate_limit_without_retry_after_uses_the_configured_wait(fake:
 
 def test_a_post_that_got_a_502_is_not_repeated(fake: FakeGitHub, forge: GitHubForge) -> None:
     # GitHub may have stored the comment before answering 502: posting again could duplicate it.
-    # The run stops (exit 2) and the next run finds what was done.
+    # The error says so (uncertain): the executor looks for the comment's marker before it posts
+    # again (test_github_uncertain_writes.py has every way an answer gets lost).
     fake.add_issue()
     fake.fail("POST", r"/issues/1/comments$", 502)
 
@@ -66,6 +67,7 @@ def test_a_post_that_got_a_502_is_not_repeated(fake: FakeGitHub, forge: GitHubFo
         forge.post_comment(1, "hello")
 
     assert len(fake.requests) == 1
+    assert caught.value.uncertain
     assert caught.value.exit_code == 2
     assert caught.value.request == f"POST {REPO}/issues/1/comments"
     assert str(caught.value).startswith(f"github: POST {REPO}/issues/1/comments failed: HTTP 502: Server Error")

@@ -11,10 +11,17 @@ an hour, and secondary limits punish bursts), so this class:
 - lets GitHub create a missing label while adding it (see `add_labels`).
 PyGithub's `requester` is used directly where PyGithub's method drops the response we need
 or needs two requests for what one can say (PyGithub documents it for that purpose).
+
+Writes that must happen once (open an issue, post a comment) are never repeated blindly
+(retry.py). When one fails in a way that may have taken effect (a 5xx, a dropped connection,
+a timeout, an answer cut short) the ServiceError says `uncertain=True`, and what this run
+remembers of the issue's comments is forgotten, so the executor's look-up by key
+(`list_comments`, `find_issue_with_marker`) asks GitHub again.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -34,6 +41,7 @@ from bot.adapters.github.convert import (
 )
 from bot.adapters.github.labels import AUTO_CREATED_COLOUR, colour_of, description_of
 from bot.adapters.github.retry import RetrySettings, make_retry
+from bot.adapters.transport import may_have_arrived, what_happened
 from bot.errors import ServiceError, UserError
 from bot.records import Access, Comment, ForgeCapabilities, Issue, PinOutcome, Reaction
 from github import Auth, Github
@@ -111,6 +119,9 @@ class GitHubForge:
             "seconds_between_writes": retry.seconds_between_writes,
         }
         self._rest = Github(base_url=api_url.rstrip("/"), retry=make_retry(retry, retry_posts=False), **common)
+        # Adding a label (POST .../labels) is idempotent: a client that repeats POSTs after a 5xx
+        # or a lost answer serves those, so a passing 502 does not end the run.
+        self._labels = Github(base_url=api_url.rstrip("/"), retry=make_retry(retry, retry_posts=True), **common)
         # PyGithub sends any absolute URL to its base host; a client rooted at the GraphQL URL's
         # own origin keeps GITHUB_GRAPHQL_URL exact (GHES: https://HOST/api/graphql).
         parts = urlsplit(graphql_url)
@@ -119,6 +130,7 @@ class GitHubForge:
             base_url=f"{parts.scheme}://{parts.netloc}", retry=make_retry(retry, retry_posts=True), **common
         )
         self._repo = self._rest.get_repo(repository)  # lazy: no request
+        self._labels_repo = self._labels.get_repo(repository)  # lazy: no request
         self._known: dict[int, _Known] = {}
         self._comments: dict[int, list[Comment]] = {}
         self._access: dict[str, Access] = {}
@@ -217,6 +229,12 @@ class GitHubForge:
         return access
 
     def find_issue_with_marker(self, marker: str, label: str) -> Issue | None:
+        """The issue list, newest first: one request, and it sees an issue the moment it is
+        created. The executor calls this right after a create that may have gone through, so
+        it must not use the search API, whose index lags behind writes by seconds to minutes
+        (reported in behaviorbot/first-pr-merge#11 and guettli/agentloop#204). No `creator=` filter: the marker is the proof, and GitHub does not document
+        which login form (`github-actions[bot]`, `app/github-actions`) that filter accepts for
+        an app; a wrong guess would hide the issue and open a second one."""
         with self._calling(f"GET {self._path}/issues?labels={label}&state=all&sort=created&direction=desc"):
             page = self._repo.get_issues(state="all", labels=[label], sort="created", direction="desc").get_page(0)
             for gh in page:
@@ -235,8 +253,13 @@ class GitHubForge:
 
     # -- writing -------------------------------------------------------------------------------
     def post_comment(self, number: int, body: str) -> Comment:
-        with self._calling(f"POST {self._path}/issues/{number}/comments"):
-            comment = comment_from_object(self._repo.get_issue(number).create_comment(body))
+        try:
+            with self._calling(f"POST {self._path}/issues/{number}/comments", once=True):
+                comment = comment_from_object(self._repo.get_issue(number).create_comment(body))
+        except ServiceError as exc:
+            if exc.uncertain:
+                self._forget_comments(number)  # it may be there now: the next list_comments asks
+            raise
         if number in self._comments:
             self._comments[number].append(comment)
         known = self._known.get(number)
@@ -262,14 +285,15 @@ class GitHubForge:
         # GitHub has neither confidential issues nor an incident type (see `capabilities`).
         request = f"POST {self._path}/issues"
         try:
-            with self._calling(request, allow={422}):
+            with self._calling(request, allow={422}, once=True):
                 gh = self._repo.create_issue(title=title, body=body, labels=list(labels))
         except GithubException as exc:
             if exc.status != 422 or not labels:
                 raise self._service_error(request, exc) from exc
-            # A GitHub that will not create labels on the fly: create them, then once more.
+            # A GitHub that will not create labels on the fly refused the issue (422: nothing
+            # was created): create the labels, then once more.
             self._create_labels(labels)
-            with self._calling(request):
+            with self._calling(request, once=True):
                 gh = self._repo.create_issue(title=title, body=body, labels=list(labels))
         self._recolour([{"name": label.name, "color": label.color, "description": label.description} for label in gh.labels], labels)
         issue = self._remember(gh)
@@ -295,15 +319,16 @@ class GitHubForge:
             return
         request = f"POST {self._path}/issues/{number}/labels"
         url = f"{self._path}/issues/{number}/labels"
+        requester = self._labels_repo.requester  # repeats POSTs: adding a label twice is harmless
         try:
             with self._calling(request, allow={422}):
-                _, data = self._repo.requester.requestJsonAndCheck("POST", url, input={"labels": missing})
+                _, data = requester.requestJsonAndCheck("POST", url, input={"labels": missing})
         except GithubException as exc:
             if exc.status != 422:
                 raise self._service_error(request, exc) from exc
             self._create_labels(missing)
             with self._calling(request):
-                _, data = self._repo.requester.requestJsonAndCheck("POST", url, input={"labels": missing})
+                _, data = requester.requestJsonAndCheck("POST", url, input={"labels": missing})
         self._recolour(data, missing)
         self._set_labels(number, tuple(str(label["name"]) for label in data))
         self._label_times = {k: v for k, v in self._label_times.items() if k[0] != number}
@@ -365,6 +390,12 @@ class GitHubForge:
         )
         return issue
 
+    def _forget_comments(self, number: int) -> None:
+        self._comments.pop(number, None)
+        known = self._known.get(number)
+        if known:
+            self._known[number] = replace(known, comments=None)
+
     def _set_labels(self, number: int, labels: tuple[str, ...]) -> None:
         known = self._known.get(number)
         if known:
@@ -397,9 +428,11 @@ class GitHubForge:
             request = f"POST {self._path}/labels"
             try:
                 with self._calling(request, allow={422}):
-                    self._repo.create_label(label, colour_of(label), description_of(label))
+                    self._labels_repo.create_label(label, colour_of(label), description_of(label))
             except GithubException as exc:
-                if exc.status != 422:  # 422 already_exists: someone made it meanwhile
+                # 422 already_exists: someone made it meanwhile, or our own first try did
+                # before its answer was lost (this client repeats the POST).
+                if exc.status != 422:
                     raise self._service_error(request, exc) from exc
 
     def _recolour(self, labels: Sequence[Mapping[str, Any]], added: Sequence[str]) -> None:
@@ -414,7 +447,7 @@ class GitHubForge:
                         f"{self._path}/labels/{quote(name, safe='')}",
                         input={"color": colour_of(name), "description": description_of(name)},
                     )
-                except (GithubException, requests.RequestException):
+                except (GithubException, requests.RequestException, json.JSONDecodeError):
                     pass
 
     def _graphql(self, operation: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -432,28 +465,51 @@ class GitHubForge:
         return ServiceError("github", f"POST {self._graphql_path} {operation}", self._scrub(detail))
 
     @contextmanager
-    def _calling(self, request: str, *, allow: frozenset[int] | set[int] = frozenset()) -> Iterator[None]:
+    def _calling(
+        self, request: str, *, allow: frozenset[int] | set[int] = frozenset(), once: bool = False
+    ) -> Iterator[None]:
         """Turn PyGithub's and requests' errors into ServiceError naming `request`; statuses in
-        `allow` are re-raised as GithubException for the caller to handle."""
+        `allow` are re-raised as GithubException for the caller to handle. `once`: a write that
+        must not happen twice, whose failure is `uncertain` when it may have taken effect."""
         try:
             yield
         except GithubException as exc:
             if exc.status in allow:
                 raise
-            raise self._service_error(request, exc) from exc
+            raise self._service_error(request, exc, once=once) from exc
         except requests.RequestException as exc:
+            uncertain = once and may_have_arrived(exc)
             raise ServiceError(
                 "github",
                 request,
-                self._scrub(f"no answer ({type(exc).__name__})"),
-                hint="check GITHUB_API_URL and the network; the next run finishes the job",
+                self._scrub(f"{what_happened(exc)} ({type(exc).__name__})"),
+                hint=_UNCERTAIN if uncertain else "check GITHUB_API_URL and the network; the next run finishes the job",
+                uncertain=uncertain,
+            ) from exc
+        except json.JSONDecodeError as exc:
+            # An answer whose body ended early without a Content-Length to tell (PyGithub
+            # parses it with json.loads). The status was a success: a write went through.
+            raise ServiceError(
+                "github", request, "the answer was cut short (not whole JSON)",
+                hint=_UNCERTAIN if once else "GitHub or a proxy cut the answer; the next run finishes the job",
+                uncertain=once,
             ) from exc
 
-    def _service_error(self, request: str, exc: GithubException) -> ServiceError:
-        return ServiceError("github", request, self._scrub(_detail(exc)), hint=_hint(exc.status, self.repository))
+    def _service_error(self, request: str, exc: GithubException, *, once: bool = False) -> ServiceError:
+        # A 5xx may come after GitHub carried the request out (a proxy gave up waiting); a 4xx,
+        # rate limits included, means it did nothing.
+        uncertain = once and exc.status >= 500
+        return ServiceError("github", request, self._scrub(_detail(exc)),
+                            hint=_UNCERTAIN if uncertain else _hint(exc.status, self.repository), uncertain=uncertain)
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._token, "***") if self._token else text
+
+
+_UNCERTAIN = (
+    "GitHub may have done it before the answer was lost: outage-bot looks for it by its marker "
+    "before trying again (in this run or the next run), so it is never done twice"
+)
 
 
 def _access_from(data: Mapping[str, Any]) -> Access:
