@@ -335,12 +335,15 @@ def test_5xx_past_the_retries_names_the_request(fake: FakeGitLab, forge: GitLabF
 
 
 def test_a_post_is_not_repeated_after_a_502(fake: FakeGitLab, forge: GitLabForge) -> None:
-    # A 502 can come after GitLab stored the note; repeating the POST could post it twice.
+    # A 502 can come after GitLab stored the note; repeating the POST could post it twice. The
+    # error says so (uncertain): the executor looks for the note's marker before posting again
+    # (test_gitlab_uncertain_writes.py has every way an answer gets lost).
     fake.open_issue("x")
     fake.fail("POST", r"/notes$", 502)
     with pytest.raises(ServiceError) as caught:
         forge.post_comment(1, "hello")
     assert caught.value.request == "POST /projects/14/issues/1/notes" and "502" in caught.value.detail
+    assert caught.value.uncertain
     assert len(fake.requests) == 1
 
 

@@ -3,11 +3,18 @@
 Requests a run makes are few and named: every failure that outlives python-gitlab's retries
 becomes a ServiceError naming the request ("GET /projects/14/issues/23/notes"), never the token.
 
-Retries: python-gitlab repeats a request on 429 (waiting `Retry-After`) and, with
-`retry_transient_errors`, on 5xx and lost connections. A POST that created something can still
-answer 502 (the proxy gave up after GitLab stored the note): repeating it would post twice. So
-POSTs are repeated only on 429 (GitLab did nothing), and the next run finishes the job, finding
-what was done by its markers. Reads and PUTs (which set a value) are repeated on 5xx too.
+Retries:
+- a 429 (GitLab did nothing) is repeated for every method, POSTs included, after the
+  `Retry-After` GitLab sends, by a urllib3 Retry on the session (`RateLimitRetry`), which
+  waits no longer than `max_rate_limit_wait`: python-gitlab's own 429 handling would sleep
+  whatever the header says, so it is switched off (`obey_rate_limit=False`);
+- with `retry_transient_errors`, python-gitlab repeats GETs and PUTs (which set a value) on
+  5xx, lost connections and timeouts;
+- a POST that creates something (an issue, a note) is never repeated after a 5xx, a lost or
+  cut answer or a timeout: GitLab may have stored it (a proxy answers 502 after the Rails app
+  saved the note), and repeating it would post twice. The ServiceError then says
+  `uncertain=True`, what this run remembers of the issue's notes is forgotten, and the
+  executor looks the write up by its key (note marker, issue marker) before it tries again.
 """
 
 from __future__ import annotations
@@ -16,10 +23,16 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from types import TracebackType
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3 import Retry
+from urllib3.connectionpool import ConnectionPool
+from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.response import BaseHTTPResponse
 
 import gitlab
 from bot import __version__
@@ -31,9 +44,10 @@ from bot.adapters.gitlab.convert import (
     reaction_from_award,
 )
 from bot.adapters.gitlab.timestamps import parse_time
+from bot.adapters.transport import may_have_arrived, what_happened
 from bot.errors import ServiceError
 from bot.records import Access, Comment, ForgeCapabilities, Issue, PinOutcome, Reaction
-from gitlab.exceptions import GitlabError
+from gitlab.exceptions import GitlabError, GitlabParsingError
 
 USER_AGENT = f"outage-bot/{__version__} python-gitlab/{gitlab.__version__}"
 PER_PAGE = 100  # GitLab's maximum page size
@@ -55,6 +69,51 @@ query OutageBotSearch($path: ID!, $labels: [String!], $after: String) {
   }
 }
 """
+_UNCERTAIN = (
+    "GitLab may have done it before the answer was lost: outage-bot looks for it by its marker "
+    "before trying again (in this run or the next run), so it is never done twice"
+)
+
+
+class RateLimitRetry(Retry):
+    """Repeat a request GitLab answered 429 (it did nothing: any method is safe to repeat),
+    after its Retry-After, but never wait longer than `max_wait` in a CI job: a longer
+    Retry-After hands the 429 back at once. Nothing else is repeated here (python-gitlab
+    repeats the transient errors of the requests that may be repeated)."""
+
+    def __init__(self, *, max_wait: float = 120.0, **kwargs: Any) -> None:
+        self.max_wait = max_wait
+        kwargs.update(connect=0, read=False, other=0, allowed_methods=None, status_forcelist={429},
+                      raise_on_status=False, respect_retry_after_header=True)
+        super().__init__(**kwargs)
+
+    def new(self, **kw: Any) -> RateLimitRetry:
+        retry = super().new(**kw)
+        retry.max_wait = self.max_wait
+        return retry
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        # Not Retry's default, which also repeats a 503 or 413 that carries Retry-After: a 503
+        # on a POST may come after GitLab stored the note.
+        return status_code == 429
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> RateLimitRetry:
+        if response is not None:
+            wait = self.get_retry_after(response)
+            if wait is not None and wait > self.max_wait:
+                reason = ResponseError(f"Retry-After {wait:.0f}s is longer than {self.max_wait:.0f}s")
+                raise MaxRetryError(_pool, url or "", reason)  # type: ignore[arg-type]
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
 # What an instance without the union filter answers (feature flag off before 17.0, or older).
 _NO_OR_FILTER = re.compile(r"or_issuable_queries|argument '?or'?|UnionedIssueFilterInput|labelNames", re.IGNORECASE)
 
@@ -75,25 +134,33 @@ class GitLabForge:
         bot_login: str | None = None,
         max_retries: int = 5,
         timeout: float = 30.0,
+        max_rate_limit_wait: float = 120.0,
     ) -> None:
         """`url` is the instance (https://gitlab.example.com), not the API base; `project` the
         numeric id or the full path. `project_path` (CI_PROJECT_PATH) enables the one-request
         GraphQL search; without it the search takes one REST request per label. `bot_login`
-        (OUTAGE_BOT_GITLAB_LOGIN) saves the GET /user that would otherwise ask who the token is."""
+        (OUTAGE_BOT_GITLAB_LOGIN) saves the GET /user that would otherwise ask who the token is.
+        `max_rate_limit_wait`: the longest Retry-After a 429 is waited out for."""
         self._token = token
+        session = requests.Session()
+        rate_limits = HTTPAdapter(max_retries=RateLimitRetry(total=max_retries, backoff_factor=0.5,
+                                                             max_wait=max_rate_limit_wait))
+        session.mount("https://", rate_limits)
+        session.mount("http://", rate_limits)
         self._gl = gitlab.Gitlab(
             url,
             private_token=token,
             retry_transient_errors=True,
             timeout=timeout,
             user_agent=USER_AGENT,
+            session=session,
         )
         self._graphql_url = self._gl.url.rstrip("/") + "/api/graphql"
         self._project = self._gl.projects.get(project, lazy=True)  # lazy: no request
         self._pid = quote(str(project), safe="")  # as it appears in request paths
         self._path = project_path or (None if str(project).isdigit() else str(project))
-        # max_retries counts repeats after 429 and (where allowed) 5xx; python-gitlab waits
-        # 0.1s * 2**n between 5xx tries and `Retry-After` seconds after a 429.
+        # max_retries counts repeats after 429 (RateLimitRetry, waiting `Retry-After`) and,
+        # where allowed, after 5xx (python-gitlab, waiting 0.1s * 2**n between tries).
         self._retries = max_retries
         self._graphql_or = True  # False once the instance said it has no `or` filter
         self._me: tuple[int, str] | None = None
@@ -180,6 +247,9 @@ class GitLabForge:
         return self._access[key]
 
     def find_issue_with_marker(self, marker: str, label: str) -> Issue | None:
+        """The project's issue list, newest first (one request). The executor calls this right
+        after a create that may have gone through: the list is read from the database and
+        shows an issue as soon as it is created (only `search=` would go to a search index)."""
         with self._calling(f"GET {self._base}/issues?labels={label}"):
             issues = self._project.issues.list(
                 labels=[label], state="all", order_by="created_at", sort="desc", per_page=PER_PAGE, page=1, **self._opts()
@@ -221,8 +291,13 @@ class GitLabForge:
 
     # -- writing -------------------------------------------------------------------------------
     def post_comment(self, number: int, body: str) -> Comment:
-        with self._calling(f"POST {self._base}/issues/{number}/notes"):
-            note = self._issue(number).notes.create({"body": body}, **self._opts(repeat_5xx=False))
+        try:
+            with self._calling(f"POST {self._base}/issues/{number}/notes", once=True):
+                note = self._issue(number).notes.create({"body": body}, **self._opts(repeat_5xx=False))
+        except ServiceError as exc:
+            if exc.uncertain:
+                self._comments.pop(number, None)  # it may be there now: the next list_comments asks
+            raise
         if "id" not in note.attributes:
             # GitLab answers 202 without a note when the body held only quick actions.
             raise ServiceError("gitlab", f"POST {self._base}/issues/{number}/notes",
@@ -258,12 +333,12 @@ class GitLabForge:
         request = f"POST {self._base}/issues"
         if incident:
             try:
-                with self._calling(request, allow={400, 403, 422}):
+                with self._calling(request, allow={400, 403, 422}, once=True):
                     created = self._project.issues.create({**data, "issue_type": "incident"}, **self._opts(repeat_5xx=False))
                 return self._remember(created.attributes)
             except GitlabError:
-                pass  # fall back to a plain issue below
-        with self._calling(request):
+                pass  # refused (nothing was created): fall back to a plain issue below
+        with self._calling(request, once=True):
             created = self._project.issues.create(data, **self._opts(repeat_5xx=False))
         return self._remember(created.attributes)
 
@@ -295,7 +370,8 @@ class GitLabForge:
         return f"/projects/{self._pid}"
 
     def _opts(self, *, repeat_5xx: bool = True) -> dict[str, Any]:
-        opts: dict[str, Any] = {"obey_rate_limit": True, "max_retries": self._retries}
+        # 429s are RateLimitRetry's, on the session (bounded waits); see the module docstring.
+        opts: dict[str, Any] = {"obey_rate_limit": False, "max_retries": self._retries}
         if not repeat_5xx:
             opts["retry_transient_errors"] = False
         return opts
@@ -367,23 +443,46 @@ class GitLabForge:
             after = str(page["endCursor"])
 
     @contextmanager
-    def _calling(self, request: str, *, allow: frozenset[int] | set[int] = frozenset()) -> Iterator[None]:
+    def _calling(
+        self, request: str, *, allow: frozenset[int] | set[int] = frozenset(), once: bool = False
+    ) -> Iterator[None]:
         """python-gitlab's and requests' errors as ServiceError naming `request`; a GitlabError
-        with a status in `allow` is re-raised for the caller to handle."""
+        with a status in `allow` is re-raised for the caller to handle. `once`: a write that
+        must not happen twice, whose failure is `uncertain` when it may have taken effect."""
         try:
             yield
+        except GitlabParsingError as exc:
+            # A success status whose body ended early (python-gitlab could not parse it): a
+            # write went through.
+            raise ServiceError("gitlab", request, "the answer was cut short (not whole JSON)",
+                               hint=_UNCERTAIN if once else "GitLab or a proxy cut the answer; the next run finishes the job",
+                               uncertain=once) from exc
         except GitlabError as exc:
             if exc.response_code in allow:
                 raise
-            detail = f"HTTP {exc.response_code}: {exc.error_message}" if exc.response_code else str(exc.error_message)
-            raise ServiceError("gitlab", request, self._scrub(" ".join(str(detail).split())[:300]),
-                               hint=_hint(exc.response_code)) from exc
+            # A 5xx may come after GitLab carried the request out; a 4xx (429 included) means
+            # it did nothing.
+            uncertain = once and (exc.response_code or 0) >= 500
+            detail = f"HTTP {exc.response_code}: {_message(exc.error_message)}" if exc.response_code else _message(exc.error_message)
+            raise ServiceError("gitlab", request, self._scrub(detail),
+                               hint=_UNCERTAIN if uncertain else _hint(exc.response_code), uncertain=uncertain) from exc
         except requests.RequestException as exc:
-            raise ServiceError("gitlab", request, self._scrub(f"no answer ({type(exc).__name__})"),
-                               hint="check CI_API_V4_URL and the network; the next run finishes the job") from exc
+            uncertain = once and may_have_arrived(exc)
+            raise ServiceError("gitlab", request, self._scrub(f"{what_happened(exc)} ({type(exc).__name__})"),
+                               hint=_UNCERTAIN if uncertain else "check CI_API_V4_URL and the network; the next run finishes the job",
+                               uncertain=uncertain) from exc
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._token, "***") if self._token else text
+
+
+def _message(message: object) -> str:
+    """GitLab's error message on one line; an HTML error page (nginx or a proxy in front of
+    GitLab) is named, not quoted."""
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+    if "<html" in text.lower() or "<body" in text.lower():
+        return "an HTML error page (from GitLab's web server or a proxy)"
+    return " ".join(text.split())[:300]
 
 
 def _hint(status: int | None) -> str:
