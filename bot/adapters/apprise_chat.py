@@ -12,6 +12,17 @@ A policy channel names an Apprise URL with its secrets written `${VAR}`:
 The variables are read from the environment given to the constructor when a message is sent,
 inserted verbatim, and the expanded URL is never printed: errors name the channel, and any
 text Apprise logged has every expanded value replaced by `***`.
+
+Failures. Apprise answers a notification with True or False and logs why; the log tells:
+- a rate limit (HTTP 429 and nothing else): the service did nothing, so the notification is
+  sent again after `rate_limit_wait` seconds, `rate_limit_retries` times (Apprise does not
+  show the Retry-After header, so the wait is ours);
+- a 5xx, a dropped connection, a timeout, an answer cut short, or a partial delivery (some
+  targets of the URL took it): the service may have posted it, and nothing is repeated; the
+  ServiceError says `uncertain=True`;
+- a refusal (another 4xx) or a connection that never opened: certainly not posted.
+Apprise's own retries (`?retry=N` in a URL) are switched off: it repeats a send after a 5xx,
+which can post the same message twice.
 """
 
 from __future__ import annotations
@@ -19,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from io import StringIO
@@ -34,6 +46,20 @@ _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 WORD_JOINER = "\u2060"
 
 STATUS_EMOJI = {"open": "🔴", "active": "🔴", "escalated": "🚨", "acknowledged": "👀", "resolved": "✅"}
+
+# What Apprise's plugins log (they catch every exception and return False): "error=429." after
+# an HTTP status, "Socket Exception: ..." (DEBUG) with requests' text after a transport error,
+# "Sent ... notification" (INFO) for each target that took it.
+_STATUS = re.compile(r"\berror=(\d{3})\b")
+_SOCKET = re.compile(r"Socket Exception", re.IGNORECASE)
+_SENT = re.compile(r"^INFO\s+Sent\b")
+# requests' words for a connection that never opened: nothing was sent.
+_NEVER_SENT = re.compile(
+    r"NewConnectionError|NameResolutionError|ConnectTimeoutError|Connection refused|Failed to resolve"
+    r"|Name or service not known|nodename nor servname|getaddrinfo failed|Failed to establish a new connection",
+    re.IGNORECASE,
+)
+_RETRY_PARAM = re.compile(r"(?<=[?&])retry=[^&#]*", re.IGNORECASE)
 
 
 def variables_in(url: str) -> list[str]:
@@ -64,31 +90,55 @@ class AppriseNotifier:
     service = SERVICE
     can_thread = False
 
-    def __init__(self, environ: Mapping[str, str], *, timeout: float = 30) -> None:
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        *,
+        timeout: float = 30,
+        rate_limit_wait: float = 10.0,
+        rate_limit_retries: int = 2,
+    ) -> None:
         self.environ = dict(environ)
         self.timeout = timeout
+        self.rate_limit_wait = rate_limit_wait
+        self.rate_limit_retries = rate_limit_retries
 
     def post(self, channel: Channel, message: ChatMessage, *, thread: ChatRef | None = None) -> ChatRef:
         if not channel.apprise:
             raise ValueError(f"channel {channel.id!r} has no `apprise:` in the policy")
-        url, secrets = expand(channel.apprise, self.environ, channel=channel.id)
+        # Our own URL text, before any secret is in it: Apprise must not repeat a send itself.
+        url, secrets = expand(_RETRY_PARAM.sub("retry=0", channel.apprise), self.environ, channel=channel.id)
         request = f"notify channel {channel.id}"
         title, body = render(message)
-        with _quiet_apprise() as log:
-            sender = apprise.Apprise()
-            if not sender.add(url):
-                raise UserError(
-                    f"channels.{channel.id}.apprise is not a URL Apprise can use "
-                    "(not shown: it holds secrets); see https://github.com/caronc/apprise/wiki"
-                )
-            sent = sender.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT, timeout=self.timeout)
-        if not sent:
+        for attempt in range(self.rate_limit_retries + 1):
+            with _quiet_apprise() as log:
+                sender = apprise.Apprise()
+                if not sender.add(url):
+                    raise UserError(
+                        f"channels.{channel.id}.apprise is not a URL Apprise can use "
+                        "(not shown: it holds secrets); see https://github.com/caronc/apprise/wiki"
+                    )
+                sent = sender.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT, timeout=self.timeout)
+            if sent:
+                break
+            text = _redact(log.getvalue(), secrets)
+            verdict = _verdict(text)
+            if verdict == "rate limited" and attempt < self.rate_limit_retries:
+                time.sleep(self.rate_limit_wait)  # the service did nothing: send again
+                continue
+            uncertain = verdict == "maybe posted"
             raise ServiceError(
                 SERVICE,
                 request,
-                _last_line(_redact(log.getvalue(), secrets)) or "the service did not accept the message",
-                hint=f"check the service behind channel {channel.id!r} and the variables its URL uses "
-                f"({', '.join(variables_in(channel.apprise)) or 'none'}); the next run retries",
+                _last_line(text) or "the service did not accept the message",
+                hint=(
+                    "the service may have posted it before the answer was lost; Apprise cannot read the "
+                    "channel back to check, so look there before posting by hand"
+                    if uncertain
+                    else f"check the service behind channel {channel.id!r} and the variables its URL uses "
+                    f"({', '.join(variables_in(channel.apprise)) or 'none'}); the next run retries"
+                ),
+                uncertain=uncertain,
             )
         digest = hashlib.sha256((message.metadata_key or title + body).encode()).hexdigest()[:16]
         return ChatRef(SERVICE, channel.id, f"apprise-{digest}")
@@ -137,16 +187,34 @@ def _inert(text: str) -> str:
 _LEAKY_LOGGERS = ("apprise", "urllib3")
 
 
+def _verdict(log: str) -> str:
+    """From Apprise's log of a failed notification: "rate limited" (only 429s: nothing was
+    posted), "not posted" (refused, or no connection), or "maybe posted" (a 5xx, a lost or
+    cut answer, a timeout, a partial delivery, or a cause the log does not say)."""
+    lines = log.splitlines()
+    statuses = [int(code) for line in lines for code in _STATUS.findall(line)]
+    sockets = [line for line in lines if _SOCKET.search(line)]
+    partial = any(_SENT.search(line) for line in lines)
+    if partial or any(code >= 500 for code in statuses) or any(not _NEVER_SENT.search(line) for line in sockets):
+        return "maybe posted"
+    if statuses and all(code == 429 for code in statuses) and not sockets:
+        return "rate limited"
+    if statuses or sockets:
+        return "not posted"  # 4xx refusals, connections that never opened
+    return "maybe posted"
+
+
 @contextmanager
 def _quiet_apprise() -> Iterator[StringIO]:
     """Apprise's log for this call, kept from the process log (where CI would print it) so we
-    can redact it before anything of it is shown."""
+    can redact it before anything of it is shown. Read at DEBUG: the transport errors are only
+    there; only WARNING lines are ever shown (`_last_line`)."""
     loggers = [logging.getLogger(name) for name in _LEAKY_LOGGERS]
     saved = [logger.propagate for logger in loggers]
     for logger in loggers:
         logger.propagate = False
     try:
-        with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as log:  # type: ignore[no-untyped-call]
+        with apprise.LogCapture(level=logging.DEBUG, fmt="%(levelname)s %(message)s") as log:  # type: ignore[no-untyped-call]
             yield log
     finally:
         for logger, propagate in zip(loggers, saved):
@@ -160,5 +228,10 @@ def _redact(text: str, secrets: list[str]) -> str:
 
 
 def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    """The last warning or error Apprise logged, without its level."""
+    lines = []
+    for line in text.splitlines():
+        level, _, rest = line.strip().partition(" ")
+        if level in ("WARNING", "ERROR", "CRITICAL") and rest.strip():
+            lines.append(rest.strip())
     return lines[-1][:300] if lines else ""

@@ -67,13 +67,13 @@ def test_a_missing_variable_is_named(endpoint: FakeEndpoint) -> None:
 
 
 def test_a_refusal_is_a_service_error_without_secrets(endpoint: FakeEndpoint, caplog: pytest.LogCaptureFixture) -> None:
-    endpoint.answers.append(500)
+    endpoint.answers.append(403)
     caplog.set_level(logging.DEBUG)
     with pytest.raises(ServiceError) as caught:
         AppriseNotifier(ENV).post(teams_like(endpoint), message())
     error = caught.value
     assert error.service == "apprise" and error.request == "notify channel ops"
-    assert "500" in error.detail
+    assert "403" in error.detail and not error.uncertain
     assert "HOOK_TOKEN, API_KEY" in error.hint
     shown = str(error) + caplog.text
     assert SECRET not in shown and API_KEY not in shown

@@ -8,8 +8,10 @@ so only `find` for a channel the policy names by `#name` ever has to look the id
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
+from http.client import HTTPException
 from typing import Any
 from urllib.error import URLError
 
@@ -46,7 +48,10 @@ class SlackNotifier:
         timeout: int = 30,
         history_pages: int = 3,
         thread_scan: int = 5,
+        max_wait: float = 60.0,
     ) -> None:
+        """`backoff`, `retries`: for rate limits, and for failed calls that are safe to repeat
+        (failures.py); `max_wait`: the longest Retry-After waited out."""
         url = (base_url or DEFAULT_API_URL).strip()
         # WebClient joins base_url and the method name with urljoin: without the trailing
         # slash, ".../api" + "chat.postMessage" would lose the "api" segment.
@@ -56,7 +61,7 @@ class SlackNotifier:
             token=token,
             base_url=url,
             timeout=timeout,
-            retry_handlers=failures.retry_handlers(backoff=backoff, retries=retries),
+            retry_handlers=failures.retry_handlers(backoff=backoff, retries=retries, max_wait=max_wait),
         )
         self.history_pages = history_pages
         self.thread_scan = thread_scan
@@ -82,7 +87,9 @@ class SlackNotifier:
         if thread:
             args["thread_ts"] = thread.ts
         request = f"chat.postMessage {self._label(channel, target)}"
-        data = self._call(self.client.chat_postMessage, request, target, **args)
+        # Never repeated blindly (failures.py): a failure that may have posted it is
+        # `uncertain`, and the executor asks `find` before posting again.
+        data = self._call(self.client.chat_postMessage, request, target, once=True, **args)
         channel_id = str(data.get("channel") or target)
         if not _CHANNEL_ID.fullmatch(target):
             self._ids[_key(target)] = channel_id
@@ -213,14 +220,17 @@ class SlackNotifier:
 
     # -- calls -------------------------------------------------------------------------------
     def _call(
-        self, method: Callable[..., SlackResponse], request: str, where: str, /, **args: Any
+        self, method: Callable[..., SlackResponse], request: str, where: str, /, *, once: bool = False, **args: Any
     ) -> dict[str, Any]:
+        """`once`: the call posts a message (see failures.py)."""
         try:
             response = method(**args)
         except SlackApiError as exc:
-            raise failures.from_api_error(request, exc, channel=where) from None
-        except (URLError, OSError, SlackRequestError) as exc:
-            raise failures.from_transport_error(request, exc) from None
+            raise failures.from_api_error(request, exc, channel=where, once=once) from None
+        except (URLError, OSError, SlackRequestError, HTTPException, json.JSONDecodeError) as exc:
+            # HTTPException: an answer cut short (IncompleteRead) or garbled; JSONDecodeError:
+            # a body that ended early without a Content-Length to tell.
+            raise failures.from_transport_error(request, exc, once=once) from None
         data = response.data
         return data if isinstance(data, dict) else {}
 
@@ -241,7 +251,8 @@ class SlackNotifier:
         cursor = ""
         seen = 0
         while True:
-            data = self._call(method, request, where, **args, **({"cursor": cursor} if cursor else {}))
+            page_args: dict[str, Any] = {**args, **({"cursor": cursor} if cursor else {})}
+            data = self._call(method, request, where, **page_args)
             yield data
             seen += 1
             cursor = str((data.get("response_metadata") or {}).get("next_cursor") or "")

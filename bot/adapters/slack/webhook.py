@@ -5,11 +5,16 @@ edit or react, and returns no message ts, so there is nothing to record and noth
 after a crash (the README says what this loses). Its errors are plain-text bodies with an
 HTTP status: https://docs.slack.dev/messaging/sending-messages-using-incoming-webhooks
 The URL is a secret: no message here ever contains it.
+
+Every call posts, so only a rate limit (429: Slack did nothing) is retried. A 5xx, a dropped
+connection, a timeout or a cut answer may come after Slack posted the message: the
+ServiceError then says `uncertain=True`, and nothing is repeated here.
 """
 
 from __future__ import annotations
 
 import hashlib
+from http.client import HTTPException
 from urllib.error import URLError
 
 from slack_sdk.errors import SlackRequestError
@@ -17,6 +22,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.adapters.slack import failures
 from bot.adapters.slack.blocks import render
+from bot.adapters.transport import what_happened
 from bot.errors import ServiceError
 from bot.records import Channel, ChatMessage, ChatRef
 
@@ -37,12 +43,13 @@ class SlackWebhookNotifier:
         backoff: float = 0.5,
         retries: int = 2,
         timeout: int = 30,
+        max_wait: float = 60.0,
     ) -> None:
         self.variable = variable  # named in errors instead of the URL
         self.client = WebhookClient(
             url=url.strip(),
             timeout=timeout,
-            retry_handlers=failures.retry_handlers(backoff=backoff, retries=retries),
+            retry_handlers=failures.retry_handlers(backoff=backoff, retries=retries, max_wait=max_wait, posts_only=True),
         )
 
     def post(self, channel: Channel, message: ChatMessage, *, thread: ChatRef | None = None) -> ChatRef:
@@ -57,8 +64,17 @@ class SlackWebhookNotifier:
                 unfurl_links=False,
                 unfurl_media=False,
             )
-        except (URLError, OSError, SlackRequestError) as exc:
+        except (URLError, OSError, SlackRequestError, HTTPException) as exc:
             reason = exc.reason if isinstance(exc, URLError) else exc
+            if failures.reached_slack(exc):
+                # The post may have gone through before the answer was lost.
+                raise ServiceError(
+                    failures.SERVICE,
+                    request,
+                    f"{what_happened(exc)} ({type(reason).__name__})",
+                    hint=failures.uncertain_hint(webhook=True),
+                    uncertain=True,
+                ) from None
             # str(SlackRequestError) can quote the URL: name only the exception's type.
             detail = type(reason).__name__ if isinstance(exc, SlackRequestError) else f"{type(reason).__name__}: {reason}"
             raise ServiceError(
@@ -67,14 +83,16 @@ class SlackWebhookNotifier:
                 f"could not reach Slack: {detail}",
                 hint=f"check {self.variable} (an https://hooks.slack.com/… URL) and the runner's network access",
             ) from None
+        if response.status_code >= 500:
+            # Slack (or a proxy) may have posted it before failing to answer.
+            error = _error_code(response.body) or f"HTTP {response.status_code}"
+            raise ServiceError(failures.SERVICE, request, error, hint=failures.uncertain_hint(webhook=True), uncertain=True)
         if response.status_code != 200:
             error = _error_code(response.body) or f"HTTP {response.status_code}"
             if response.status_code == 429:
                 error = "ratelimited"
             hint = failures.hint(error, channel=shown)
-            if not hint and response.status_code >= 500:
-                hint = failures.hint("rollup_error")
-            elif not hint and response.status_code in (403, 404):
+            if not hint and response.status_code in (403, 404):
                 hint = failures.hint("no_service")
             raise ServiceError(failures.SERVICE, request, error, hint=hint)
         # No ts comes back; a stable local id lets the ledger record that the post happened.
