@@ -1,4 +1,5 @@
-"""Hostile user text is rendered as text: never a mention, link, quick action or Slack control."""
+"""Hostile user text is rendered as text: never a mention, link, quick action or Slack control;
+and it reads as typed (the properties: tests/test_text_properties.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.events import EventKind
-from bot.text import chat_text, md_block, md_inline
+from bot.text import WJ, chat_text, md_block, md_inline
 from tests.core_helpers import Sandbox
 
 HOSTILE = [
@@ -22,7 +23,7 @@ HOSTILE = [
     "<script>alert(1)</script> <@U123> <https://evil|click>",
 ]
 
-MENTION = re.compile(r"(?<![\w\u200b])@[A-Za-z0-9][\w-]*")
+MENTION = re.compile(r"(?<![\w\u2060])@[A-Za-z0-9][\w-]*")
 LINK = re.compile(r"https?://|www\.")
 
 
@@ -62,3 +63,27 @@ def test_everything_the_bot_writes_is_inert(tmp_path: Path, title: str) -> None:
     for message in box.chat.messages():
         chat = f"{message['headline']}\n{message['body']}"
         assert not MENTION.search(chat) and "\u202e" not in chat and len(chat) < 6000
+
+
+MEASURED = "@everyone see https://status.example.com/x #12"  # issue #11
+
+
+def _shown(markdown: str) -> str:
+    """What a reader of the rendered page sees of an escaped line: entities decoded, joiners gone."""
+    import html
+
+    return html.unescape(markdown).replace(WJ, "")
+
+
+def test_the_measured_title_reads_as_typed_in_the_outage_issue_and_the_alert(tmp_path: Path) -> None:
+    box = Sandbox(tmp_path)
+    box.open_issue(title=MEASURED)
+    box.runner().handle(box.event(EventKind.LABELED, 1, label="priority::highest"))
+    outage = box.forge.get_issue(2)
+    assert MEASURED in outage.title.replace(WJ, "")  # "@ everyone see https : //… # 12" before
+    assert "@everyone" not in outage.title and "#12" not in outage.title
+    body = outage.body
+    assert md_inline(MEASURED) in body and MEASURED in _shown(body)
+    (alert, *_) = box.chat.messages()
+    assert MEASURED in alert["headline"].replace(WJ, "")
+    assert "@everyone" not in alert["headline"] and "https://" not in alert["headline"]
