@@ -127,8 +127,25 @@ def test_mrkdwn_is_verbatim_so_slack_adds_no_links_or_mentions_of_its_own() -> N
     rendered = render(message())
     for block in rendered.blocks[1:]:
         for obj in block.get("elements", []) + block.get("fields", []) + [block.get("text")]:
-            if obj:
-                assert obj["type"] == "mrkdwn" and obj["verbatim"] is True
+            if obj and obj["type"] == "mrkdwn":
+                assert obj["verbatim"] is True
+
+
+def test_the_body_is_plain_text_so_nothing_in_it_formats() -> None:
+    # mrkdwn has no escape for *bold*, _italic_, ~strike~, `code` or a leading quote
+    body = "> quoted *bold* _italic_ ~strike~ `code` &amp;"
+    rendered = render(message(body=body))
+    section = rendered.blocks[2]
+    assert section["text"] == {"type": "plain_text", "text": "&gt; quoted *bold* _italic_ ~strike~ `code` &amp;amp;"}
+
+
+def test_a_field_is_mrkdwn_for_its_bold_label_unless_its_text_would_format() -> None:
+    rendered = render(message(fields=(("Deadline", "Tue 10:00"), ("Owner", "*me* _now_"), ("Note", "> x"), ("a_b", "c"))))
+    fields = rendered.blocks[3]["fields"]
+    assert fields[0] == {"type": "mrkdwn", "text": "*Deadline*\nTue 10:00", "verbatim": True}
+    assert fields[1] == {"type": "plain_text", "text": "Owner\n*me* _now_"}
+    assert fields[2] == {"type": "plain_text", "text": "Note\n&gt; x"}
+    assert fields[3] == {"type": "plain_text", "text": "a_b\nc"}
 
 
 @pytest.mark.parametrize("hostile", HOSTILE, ids=lambda s: s[:24])

@@ -6,7 +6,16 @@ a header (status emoji, severity, headline), a context line (status), the body, 
 
 Every piece of text from the message goes through `escape.fit` (cleaned, `& < >` escaped, cut
 to the block's limit). The only markup in the output is what this module writes itself: the
-`<url|label>` link and the `<@U…>` mentions built from `message.mentions`.
+`<url|label>` link, the `<@U…>` mentions built from `message.mentions`, and bold labels.
+
+The headline and the body, where user text goes, are `plain_text`: mrkdwn has no way to escape
+`*bold*`, `_italic_`, `~strike~`, `` `code` `` or a leading `>` (Slack documents none; only
+`& < >` are decoded), so there `*x*` would show as a bold x and hide the asterisks. A field is
+mrkdwn for its bold label unless its text holds one of those, then plain_text too. Links,
+mentions and `:emoji:` in user text are broken before it gets here (`bot.text.chat_text`):
+clients may link URLs even in plain_text, and the top-level `text` (what notifications show)
+is mrkdwn that Slack's server scans for URLs.
+Text objects: https://docs.slack.dev/reference/block-kit/composition-objects/text-object
 Block limits: https://docs.slack.dev/reference/block-kit/blocks
 """
 
@@ -66,8 +75,8 @@ def render(message: ChatMessage) -> SlackMessage:
         blocks.append({"type": "context", "elements": [_mrkdwn(status)]})
     body = fit(message.body, SECTION_LIMIT).strip()
     if body:
-        blocks.append({"type": "section", "text": _mrkdwn(body)})
-    fields = [_mrkdwn(text) for text in (_field(label, value) for label, value in message.fields) if text]
+        blocks.append({"type": "section", "text": _plain(body)})
+    fields = [field for field in (_field(label, value) for label, value in message.fields) if field]
     for start in range(0, len(fields), FIELDS_PER_SECTION):
         blocks.append({"type": "section", "fields": fields[start : start + FIELDS_PER_SECTION]})
     # The mentions on their own line: they notify the people, and the core's text names them.
@@ -163,14 +172,28 @@ def _emoji(message: ChatMessage) -> str:
     return STATUS_EMOJI.get(message.status, DEFAULT_EMOJI)
 
 
-def _field(label: str, value: str) -> str:
+# What mrkdwn would format: emphasis, strikethrough and code delimiters anywhere, and a quote
+# (`&gt;` is how Slack stores a typed `>`) at the start of a line.
+_MRKDWN_ACTIVE = re.compile(r"[*_~`]|^\s*&gt;", re.MULTILINE)
+
+
+def _field(label: str, value: str) -> dict[str, Any] | None:
     title = fit(str(label), 100, one_line=True).strip()
     text = fit(str(value), FIELD_LIMIT - slack_len(title) - 3).strip()
+    if not title and not text:
+        return None
+    if _MRKDWN_ACTIVE.search(title + "\n" + text):
+        return _plain("\n".join(part for part in (title, text) if part))
     if not title:
-        return text
-    return f"*{title}*\n{text}" if text else f"*{title}*"
+        return _mrkdwn(text)
+    return _mrkdwn(f"*{title}*\n{text}" if text else f"*{title}*")
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
     # verbatim: Slack does no auto-linking or mention parsing of its own on this text.
     return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _plain(text: str) -> dict[str, Any]:
+    # No formatting at all; `& < >` are still Slack's control characters here, escaped by fit.
+    return {"type": "plain_text", "text": text}

@@ -1,22 +1,25 @@
 """Text from a ChatMessage made inert for Slack, and cut to Slack's length limits.
 
 Slack treats `&`, `<` and `>` as control characters in every text object and in a message's
-top-level `text`; `<!channel>`, `<@U123>` and `<https://x|y>` are only ever formed by them.
-Escaping the three is what Slack documents, and only those three entities are decoded for
-display: https://docs.slack.dev/messaging/formatting-message-text#escaping
+top-level `text`; `<!channel>`, `<@U123>`, `<#C123>`, `<!subteam^S1>` and `<https://x|y>` are
+only ever formed by them. Escaping the three is what Slack documents, and only those three
+entities are decoded for display (an `&#64;` would show as typed):
+https://docs.slack.dev/messaging/formatting-message-text#escaping
+
+User text arrives already through `bot.text.chat_text` (joiners after `@`, in `://` and in
+domains, so no mention or link is detected); here only what Slack itself needs is done, so
+that text the core wrote (a runbook URL) reaches Slack as written.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from bot.text import WJ, printable
 
 ELLIPSIS = "…"
-WORD_JOINER = "\u2060"  # invisible; breaks a word without showing anything
+WORD_JOINER = WJ  # invisible; breaks a word without showing anything
 
-# Bidi embeddings, overrides, isolates and marks ("Trojan Source", CVE-2021-42574): a title
-# could use them to reorder the text Slack shows around it.
-_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Slack only turns `<!channel>` into a broadcast, but a bare "@channel" is parsed by some
 # clients and by `link_names`; we never send it as one word.
 _BROADCAST = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
@@ -24,12 +27,9 @@ _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
 def clean(text: str, *, one_line: bool = False) -> str:
-    """Printable text: bidi controls dropped, other control characters made spaces."""
-    value = _BIDI.sub("", unicodedata.normalize("NFC", text))
-    keep = "\t" if one_line else "\n\t"
-    value = "".join(
-        ch if ch in keep or unicodedata.category(ch)[0] != "C" else " " for ch in value
-    )
+    """Printable text (`bot.text.printable`: bidi and other invisible format characters dropped,
+    our word joiners kept, control characters made spaces); broadcast words broken."""
+    value = printable(text)
     if one_line:
         value = " ".join(value.split())
     return _BROADCAST.sub("@" + WORD_JOINER, value)
