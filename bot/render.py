@@ -3,6 +3,12 @@
 Markdown templates (`*.md.j2`) write to the forge; chat templates (`chat/*.j2`) write plain
 text that each notifier escapes for its service. Values that users control arrive as
 `UserText`; `finalize` escapes any that a template printed without a filter.
+
+The filters, for templates (bot/text.py says how each stays inert and readable):
+`|md` one line of Markdown (the default for UserText in `*.md.j2`), `|md_block` several lines
+as a blockquote, `|code` a code span (never inside backticks of the template's own: entities
+are not decoded in code, so `|md` there would show `&#42;`), `|chat` (the default in `chat/`),
+`|title` plain text for an issue title, `|url` a link we may render.
 """
 
 from __future__ import annotations
@@ -90,7 +96,7 @@ class Renderer:
             filename = name
             for frame, lineno in traceback.walk_tb(exc.__traceback__):
                 code_file = frame.f_code.co_filename
-                if code_file.endswith(name) or code_file.endswith(name.replace("/", "\\")):
+                if code_file.endswith((name, name.replace("/", "\\"))):
                     line, filename = lineno, code_file
             raise ConfigError([Problem(filename, line, 1, f"template error: {type(exc).__name__}: {exc}")]) from None
 
