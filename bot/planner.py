@@ -241,6 +241,7 @@ class _Planner:
             if self.allowed("the acknowledged label"):
                 self.acknowledge(event.actor, "label")
         elif event.kind == EventKind.TICK:
+            self.labels_since()
             self.stale_notice()
             self.timers()
         return self.done()
@@ -437,6 +438,18 @@ class _Planner:
         self.actions.append(a.PostComment(key=f"{self.prefix}:stale:{since:%Y%m%dT%H%M}", target="outage",
                                           template="stale_tick.md.j2", context={"since": since, "now": self.now, "forge": self.forge.name}))
 
+    def labels_since(self) -> None:
+        """A tick reads the issue as it is now: a severity change whose event was lost is acted
+        on here. (A lost `incident::acknowledged` label is not: who added it is not in the
+        listing, and acknowledging passes the permission rule.)"""
+        assert self.incident is not None
+        issue = self.event.issue
+        if issue.number != self.incident.source or not issue.is_open:
+            return
+        severity = self.policy.severity_of(issue.labels)
+        if severity is not None and severity != self.incident.severity:
+            self.change_severity(severity)
+
     def timers(self) -> None:
         """The scheduled run: escalation when unacknowledged, reminders before the deadline,
         breach notices after it. Several notices of one class due at once (a late or skipped
@@ -538,3 +551,14 @@ def plan_handoffs(policy: Policy, since: datetime, now: datetime, done: frozense
             if key not in done:
                 notices.append(a.PostNotice(key=key, channel=channel, template="chat/handoff.txt.j2", context=ctx))
     return tuple(notices)
+
+
+def escalations_due(incident: Incident, policy: Policy, now: datetime) -> list[str]:
+    """The keys of the escalations a tick at `now` would send (the shell looks for 👀 first)."""
+    if incident.status != "active":
+        return []
+    spec = policy.severities[incident.severity]
+    since = incident.severity_since
+    afters = ([spec.acknowledge_within] if spec.acknowledge_within else []) + [step.after for step in spec.escalation]
+    stamp = f"{incident.severity}:{since:%Y%m%dT%H%M%S}"
+    return [f"{incident.source}:g{incident.generation}:escalate:{stamp}:{i}" for i, after in enumerate(afters) if since + after <= now]

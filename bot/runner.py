@@ -24,7 +24,14 @@ from bot.ledger import (
     status_data,
     status_marker,
 )
-from bot.planner import ForgeInfo, Plan, command_in, plan, plan_handoffs
+from bot.planner import (
+    ForgeInfo,
+    Plan,
+    command_in,
+    escalations_due,
+    plan,
+    plan_handoffs,
+)
 from bot.policy import Policy
 from bot.ports import Forge, Notifier
 from bot.records import Access, Comment, Issue
@@ -46,6 +53,7 @@ from bot.status import (
 PRIVATE_INDEX_TITLE = "outage-bot: confidential incidents (members only)"
 
 Log = Callable[[str], None]
+Loaded = tuple[Ledger | None, Comment | None, list[Comment]]  # the ledger, its comment, all comments
 
 
 @dataclass
@@ -194,7 +202,8 @@ class Runner:
             outage = outages.get(number)
             if not stale and not needs_look(entry, issue, severity, self.now, outage=outage, quiet_since=index.quiet.get(number)):
                 continue
-            ledger = self._tick_incident(issue, report, stale_since=index.last_tick if stale else None, outage=outage)
+            ledger = self._tick_incident(issue, report, stale_since=index.last_tick if stale else None, outage=outage,
+                                         seen=entry.seen if entry else None)
             index = self._index_update(index, number, issue, ledger, outage)
         # a resolved issue that lost its label or was closed needs no more remembering
         index = replace(index, quiet={n: t for n, t in index.quiet.items() if n in open_sources})
@@ -265,8 +274,27 @@ class Runner:
     def _heartbeat_due(self, index: Index) -> bool:
         return index.last_tick is None or self.now - index.last_tick >= HEARTBEAT
 
+    def _commands_since(self, issue: Issue, loaded: Loaded, report: Report, *, since: datetime | None) -> Loaded:
+        """Commands in comments since the bot last read this issue, applied as their event run
+        would have (a cancelled or failed run loses nothing). Replaying one that was handled
+        plans keys already done: no write. Only this generation's comments count."""
+        ledger = loaded[0]
+        if ledger is None or not ledger.incident.active:
+            return loaded
+        start = max(ledger.incident.declared_at, since) if since else ledger.incident.declared_at
+        for comment in sorted(loaded[2], key=lambda c: c.created_at):
+            if comment.created_at < start or self._by_bot(comment) and self.bot_login or command_in(comment.body) is None:
+                continue
+            event = Event(kind=EventKind.COMMENTED, issue=issue, actor=comment.author, at=comment.created_at, comment=comment)
+            after = self._run(event, issue.number, report, loaded)
+            if after is not loaded[0] and not self.dry_run:
+                loaded = self.load(issue.number)
+            if after is None or not after.incident.active:
+                break
+        return loaded
+
     def _tick_incident(self, issue: Issue, report: Report, *, stale_since: datetime | None, outage: Issue | None = None,
-                       loaded: tuple[Ledger | None, Comment | None, list[Comment]] | None = None) -> Ledger | None:
+                       loaded: Loaded | None = None, seen: datetime | None = None) -> Ledger | None:
         loaded = loaded or self.load(issue.number)
         ledger = loaded[0]
         if ledger is None:
@@ -282,6 +310,7 @@ class Runner:
         if incident.status == "active":
             ledger = self._eyes(issue, ledger, loaded, report, outage) or ledger
             loaded = self.load(issue.number) if ledger is not loaded[0] and not self.dry_run else loaded
+        loaded = self._commands_since(issue, loaded, report, since=seen)
         event = Event(kind=EventKind.TICK, issue=issue, actor="outage-bot", at=self.now)
         return self._run(event, issue.number, report, loaded, stale_since=stale_since)
 
@@ -289,11 +318,16 @@ class Runner:
         """👀 has no webhook on GitHub: the tick looks for it, on the reported issue and on the
         outage issue (where the team is told to react), and acknowledges. Only issues whose
         listing counted a 👀 are asked for their reactions."""
-        watched = [i for i in (issue, outage) if i is not None and (i.eyes or 0) > 0]
+        watched = [i.number for i in (issue, outage) if i is not None and (i.eyes or 0) > 0]
+        incident = ledger.incident
+        if any(key not in ledger.done for key in escalations_due(incident, self.policy, self.now)):
+            # Before anyone is paged, look on both issues, whatever the listing counted: a
+            # reaction changes no updated_at, and the first tick has no count to compare.
+            watched = [issue.number] + ([incident.outage_issue] if incident.outage_issue else [])
         if not watched:
             return None
         bot = (self.bot_login or "").lower()
-        reactions = [r for i in watched for r in self.forge.list_reactions(i.number) if r.emoji == "eyes" and r.user.lower() != bot]
+        reactions = [r for n in dict.fromkeys(watched) for r in self.forge.list_reactions(n) if r.emoji == "eyes" and r.user.lower() != bot]
         # The earliest 👀 by someone who may acknowledge; a passer-by's "me too" is ignored.
         first = next((r for r in sorted(reactions, key=lambda r: r.created_at or self.now) if self._trusted(r.user)), None)
         if first is None:
