@@ -69,11 +69,9 @@ def test_jobs_as_the_docs_describe(path: Path) -> None:
     assert "schedule|web|api" in tick_rule
     for rule in (handle_rule, tick_rule):
         assert "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" in rule
-    # A delivery waits in no queue: a job waiting for a resource group has not started, and a
-    # pipeline whose jobs have not started is auto-cancelled by a newer commit on the branch.
-    assert "resource_group" not in base and "resource_group" not in handle
-    # Ticks take turns in a group of their own, which deliveries are never in.
-    assert tick["resource_group"] == "outage-bot-tick"
+    # Deliveries and ticks take turns (overlapping runs of one incident do not converge yet);
+    # a delivery auto-cancelled while it waits is recovered by the next tick.
+    assert handle["resource_group"] == tick["resource_group"] == "outage-bot"
     assert "workflow" not in data  # an include must not change the rest of the user's pipeline
 
 
