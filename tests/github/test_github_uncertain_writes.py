@@ -73,6 +73,7 @@ def test_a_write_done_then_its_answer_lost_is_uncertain_and_not_repeated(
     assert fake.token not in str(error) and fake.token not in repr(error.__dict__)
 
 
+@pytest.mark.slow  # waits out the client's one-second timeout
 @pytest.mark.parametrize("what", sorted(WRITES))
 def test_no_answer_before_the_timeout_is_uncertain(fake: FakeGitHub, what: str) -> None:
     method, path, write, stored = WRITES[what]

@@ -85,6 +85,7 @@ def test_web_api_errors_that_may_have_posted_are_uncertain(fake: FakeSlack, slac
     assert len(fake.calls("chat.postMessage")) == 1
 
 
+@pytest.mark.slow  # waits out the client's one-second timeout
 def test_web_api_no_answer_before_the_timeout_is_uncertain(fake: FakeSlack) -> None:
     fake.fault("chat.postMessage", performed=True, answer="hang", hang=1.5)
     notifier = SlackNotifier(TOKEN, base_url=fake.api_url, backoff=0.01, timeout=1)
@@ -165,6 +166,7 @@ def test_webhook_post_then_a_lost_answer_is_uncertain_and_not_repeated(
     assert "secretpart" not in str(error)
 
 
+@pytest.mark.slow  # waits out the client's one-second timeout
 def test_webhook_no_answer_before_the_timeout_is_uncertain(fake: FakeSlack) -> None:
     hook = SlackWebhookNotifier(fake.add_webhook("C0ALERTS01"), backoff=0.01, timeout=1)
     fake.fault("webhook", performed=True, answer="hang", hang=1.5)
@@ -221,6 +223,7 @@ def test_apprise_post_then_a_lost_answer_is_uncertain_and_not_repeated(endpoint:
     assert SECRET not in str(error)
 
 
+@pytest.mark.slow  # waits out the client's one-second timeout
 def test_apprise_no_answer_before_the_timeout_is_uncertain(endpoint: FakeEndpoint) -> None:
     endpoint.fault(performed=True, answer="hang", hang=1.5)
     assert failure(apprise_client(timeout=1), ops(endpoint)).uncertain
