@@ -1,13 +1,16 @@
-"""Finding and loading the policy and its templates (the shell side of bot.policy_file)."""
+"""Finding and loading the policy and its templates (the shell side of bot.policy_file), and
+checking the service URLs the environment gives."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from bot.errors import ConfigError, Problem
+from bot.errors import ConfigError, NotUtf8, Problem, UserError
 from bot.policy import Policy
 from bot.render import Renderer
 from bot.resources import default_policy_path
@@ -44,6 +47,8 @@ def load(path: Path) -> tuple[Policy, Renderer]:
     folder = user_templates(policy, path)
     if folder is not None and not folder.is_dir():
         raise ConfigError([Problem(str(path), 1, 1, f"templates: folder {folder} does not exist")])
+    if folder is not None and (problems := _template_encodings(folder)):
+        raise ConfigError(problems)
     renderer = Renderer(policy.tz, folder)
     policy = parse_policy(text, str(path), template_names=renderer.names())
     return policy, renderer
@@ -51,9 +56,45 @@ def load(path: Path) -> tuple[Policy, Renderer]:
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
-        raise ConfigError([Problem(str(path), 1, 1, f"cannot read the policy: {exc.strerror}")]) from None
+        raise ConfigError([Problem(str(path), 1, 1, f"cannot read the policy: {exc.strerror or exc}")]) from None
+    try:
+        return NotUtf8.decode(data, str(path), "the policy")
+    except NotUtf8 as exc:
+        raise ConfigError([Problem(exc.file, exc.line, exc.column, exc.detail)]) from None
+
+
+def _template_encodings(folder: Path) -> list[Problem]:
+    """Each user template that is not UTF-8, located: Jinja would fail on it only when an
+    incident first renders it, with a traceback."""
+    problems: list[Problem] = []
+    for file in sorted(folder.rglob("*")):
+        if not file.is_file():
+            continue
+        try:
+            NotUtf8.decode(file.read_bytes(), str(file), "the template")
+        except NotUtf8 as exc:
+            problems.append(Problem(exc.file, exc.line, exc.column, exc.detail))
+        except OSError as exc:
+            problems.append(Problem(str(file), 1, 1, f"cannot read the template: {exc.strerror or exc}"))
+    return problems
+
+
+def service_url(variable: str, value: str, example: str) -> str:
+    """The URL an environment variable gives for a service, checked before any request is
+    built from it: a malformed one would otherwise fail deep inside an HTTP library.
+    The message never shows a password or token written into the URL."""
+    url = value.strip()
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        shown = re.sub(r"(?<=//)[^/@]*@", "***@", url)
+        raise UserError(f"{variable} is {shown!r} (expected: an http(s) URL like {example})")
+    return url
 
 
 def sample_context(policy: Policy) -> dict[str, Any]:
@@ -69,7 +110,7 @@ def sample_context(policy: Policy) -> dict[str, Any]:
                         severity_since=now, tagged=tuple(list(policy.people)[:2]))
     info = ForgeInfo("github", ForgeCapabilities(True, False, False))
     ctx = context(incident, policy, info, now, source_body="### What is broken\n\nsample", source_url="https://example.org/1")
-    ctx.update(reopened=False, how="/ack", actor=UserText("someone"), verb="ack", old_severity=severity, step=1,
+    ctx.update(reopened=False, how="/ack", actor=UserText("someone"), verb="ack", closed=1, what="closed", old_severity=severity, step=1,
                after=now - now, overdue=now - now, repeat=0, left=now - now, escalated=["someone"],
                outage={"number": 2, "url": "https://example.org/2"}, pin="pinned")
     return ctx

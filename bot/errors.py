@@ -46,6 +46,26 @@ class ConfigError(UserError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
+class NotUtf8(UserError):
+    """A file that must be UTF-8 text is not; names its file, line and column of the first bad byte."""
+
+    def __init__(self, file: str, data: bytes, error: UnicodeDecodeError, what: str) -> None:
+        start = error.start
+        self.file = file
+        self.line = data.count(b"\n", 0, start) + 1
+        self.column = start - (data.rfind(b"\n", 0, start) + 1) + 1
+        self.detail = f"{what} is not UTF-8 text (byte 0x{data[start]:02x}); save it as UTF-8"
+        super().__init__(f"{file}:{self.line}:{self.column}: {self.detail}")
+
+    @classmethod
+    def decode(cls, data: bytes, file: str, what: str) -> str:
+        """`data` as text (a UTF-8 byte-order mark, as some Windows editors write, is dropped)."""
+        try:
+            return data.decode("utf-8").removeprefix("\ufeff")
+        except UnicodeDecodeError as exc:
+            raise cls(file, data, exc, what) from None
+
+
 class NotMine(OutageBotError):
     """An event the bot does not handle: said in one line, exit 0."""
 

@@ -13,11 +13,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from bot.errors import ConfigError, Problem
+from bot.errors import ConfigError, NotUtf8, Problem
 from bot.policy import Path, Policy, check_references
 
 Positions = dict[Path, tuple[int, int]]
 VALUE = "<value>"  # suffix marking the position of a key's value rather than of the key
+MAX_DEPTH = 40  # a policy nests 6 levels deep; far deeper is a mistake (or an attack)
+MAX_VALUES = 100_000  # aliases can make a small file expand exponentially ("billion laughs")
 
 
 def _compose(text: str, file: str) -> tuple[Any, Positions, list[Problem]]:
@@ -25,35 +27,103 @@ def _compose(text: str, file: str) -> tuple[Any, Positions, list[Problem]]:
     positions: Positions = {}
     problems: list[Problem] = []
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        loader = _Loader(text)  # reads the text whole first: a forbidden character fails here
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise ConfigError([Problem(file, line, col, f"not valid YAML: {exc.problem or exc}")]) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML forbids, such as most control characters
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        raise ConfigError([Problem(file, line, col, f"not valid YAML: character {char} is not allowed")]) from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise ConfigError([Problem(file, 1, 1, f"not valid YAML: nested more than {MAX_DEPTH} levels deep")]) from None
     if root is None:
         return {}, positions, problems
     constructor = yaml.SafeLoader("")
+    aliases = loader.aliases
+    active: set[int] = set()  # the nodes on the way down to the current one: an alias back to one is a cycle
+    count = 0
 
-    def walk(node: yaml.Node, path: Path) -> Any:
-        positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
-        positions[path + (VALUE,)] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        if isinstance(node, yaml.MappingNode):
-            out: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                key = constructor.construct_object(key_node, deep=True)
-                key = str(key) if not isinstance(key, str) else key
-                key_path = path + (key,)
-                here = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-                if key in out:
-                    problems.append(Problem(file, *here, f"{_dotted(key_path)}: duplicate key"))
-                positions[key_path] = here
-                out[key] = walk(value_node, key_path)
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [walk(item, path + (i,)) for i, item in enumerate(node.value)]
-        return constructor.construct_object(node, deep=True)
+    def where(node: yaml.Node, mark: yaml.Mark | None = None) -> tuple[int, int]:
+        mark = mark or node.start_mark
+        return (mark.line + 1, mark.column + 1)
+
+    def fail(node: yaml.Node, path: Path, message: str, mark: yaml.Mark | None = None) -> None:
+        problems.append(Problem(file, *where(node, mark), f"{_dotted(path)}: {message}"))
+
+    def scalar(node: yaml.Node, path: Path) -> Any:
+        # One scalar whose text does not fit its tag: `!!int abc`, a date such as 2026-13-45
+        # (YAML reads it as a timestamp), an integer of thousands of digits, an unknown `!tag`.
+        try:
+            return constructor.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            fail(node, path, f"cannot read this value ({getattr(exc, 'problem', None) or exc})")
+        except (ValueError, KeyError, AttributeError, TypeError, OverflowError):
+            shown = node.value if len(node.value) <= 40 else node.value[:40] + "..."
+            fail(node, path, f"cannot read {shown!r} as {node.tag.rsplit(':', 1)[-1]}")
+        return None
+
+    def walk(node: yaml.Node, path: Path, alias: yaml.Mark | None = None) -> Any:
+        """`alias`: where the alias is, when `node` was reached through one (the node itself
+        keeps its anchor's position)."""
+        nonlocal count
+        count += 1
+        if count > MAX_VALUES:
+            raise ConfigError([Problem(file, *where(node, alias), f"the policy expands to more than {MAX_VALUES} values"
+                                                                   " (aliases of aliases?)")])
+        positions.setdefault(path, where(node, alias))
+        positions[path + (VALUE,)] = where(node, alias)
+        if isinstance(node, yaml.ScalarNode):
+            return scalar(node, path)
+        if id(node) in active:
+            fail(node, path, "this alias refers to a value that contains it (a recursive anchor)", alias)
+            return None
+        if len(path) > MAX_DEPTH:
+            fail(node, path, f"nested more than {MAX_DEPTH} levels deep")
+            return None
+        active.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                out: dict[Any, Any] = {}
+                for key_node, value_node in node.value:
+                    if not isinstance(key_node, yaml.ScalarNode):
+                        fail(key_node, path, "a key must be a plain name, not a list or mapping")
+                        continue
+                    key = scalar(key_node, path)
+                    key = str(key) if not isinstance(key, str) else key
+                    key_path = path + (key,)
+                    if key in out:
+                        fail(key_node, key_path, "duplicate key")
+                    positions[key_path] = where(key_node)
+                    out[key] = walk(value_node, key_path, aliases.get((id(node), id(key_node))))
+                return out
+            return [walk(item, path + (i,), aliases.get((id(node), i))) for i, item in enumerate(node.value)]
+        finally:
+            active.discard(id(node))
 
     return walk(root, ()), positions, problems
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, remembering where each alias is written: the node an alias stands
+    for is the anchored node itself, positioned at the anchor."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        # (id of the parent node, index in a sequence or id of the key node in a mapping) -> mark
+        self.aliases: dict[tuple[int, int], yaml.Mark] = {}
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        if parent is not None and self.check_event(yaml.AliasEvent):
+            slot = index if isinstance(index, int) else id(index)
+            self.aliases[(id(parent), slot)] = self.peek_event().start_mark
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
 
 
 def _dotted(path: Path) -> str:
@@ -202,7 +272,11 @@ def _reference_problems(policy: Policy, positions: Positions, file: str, templat
 
 def load_policy(path: FsPath, *, template_names: set[str] | None = None) -> Policy:
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
-        raise ConfigError([Problem(str(path), 1, 1, f"cannot read the policy: {exc.strerror}")]) from None
+        raise ConfigError([Problem(str(path), 1, 1, f"cannot read the policy: {exc.strerror or exc}")]) from None
+    try:
+        text = NotUtf8.decode(data, str(path), "the policy")
+    except NotUtf8 as exc:
+        raise ConfigError([Problem(exc.file, exc.line, exc.column, exc.detail)]) from None
     return parse_policy(text, str(path), template_names=template_names)

@@ -112,3 +112,32 @@ def test_an_override_mixing_offset_and_wall_clock_times_is_compared_in_the_polic
     assert any("`to` must be after `from`" in p for p in problems(ONCALL % '"2026-11-20T08:00:00"'))
     policy = parse_policy(ONCALL % '"2026-11-20T10:00:00"', "p.yml", template_names={"outage_issue.md.j2"})
     assert policy.oncall is not None and len(policy.oncall.overrides) == 1
+
+
+@pytest.mark.parametrize(("text", "column", "path"), [
+    ("status_page: &x [*x]\n", 18, "status_page[0]"),
+    ("status_page: &x {title: {url: *x}}\n", 31, "status_page.title.url"),
+    ("status_page: &x [[[*x]]]\n", 20, "status_page[0][0][0]"),
+])
+def test_a_recursive_anchor_is_located_at_its_alias(text: str, column: int, path: str) -> None:
+    line = GOOD.count("\n") + 1
+    found = problems(GOOD + text)
+    assert f"p.yml:{line}:{column}: {path}: this alias refers to a value that contains it (a recursive anchor)" in found, found
+
+
+def test_an_alias_that_is_not_recursive_still_works() -> None:
+    text = GOOD.replace("notify: [alerts]", "notify: &n [alerts]") + "kinds:\n  outage: {labels: [outage], notify: *n}\n"
+    policy = parse_policy(text, "p.yml", template_names={"outage_issue.md.j2"})
+    assert policy.kinds["outage"].notify == ["alerts"]
+
+
+def test_a_problem_inside_an_aliased_value_is_reported_where_it_is_used() -> None:
+    text = GOOD + "kinds:\n  outage: &k {labels: [outage], notify: [nowhere]}\n  upstream: *k\n"
+    found = problems(text)
+    assert any("kinds.outage.notify[0]" in p for p in found), found
+
+
+def test_a_scalar_that_does_not_fit_its_tag_is_located_and_the_rest_is_still_checked() -> None:
+    found = problems(GOOD.replace("timezone: America/New_York", "timezone: !!int abc") + "bogus: 1\n")
+    assert "p.yml:1:11: timezone: cannot read 'abc' as int" in found
+    assert any("unknown key 'bogus'" in p for p in found), found
