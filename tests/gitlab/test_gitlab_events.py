@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_gitlab import FakeGitLab
+from click.testing import CliRunner, Result
+from fake_gitlab import TOKEN, FakeGitLab
 from hypothesis import given
 from hypothesis import strategies as st
 from payloads import (
@@ -26,6 +27,7 @@ from payloads import (
 )
 
 from bot.adapters.gitlab import GitLabForge, event_from_payload, read_trigger
+from bot.cli import cli
 from bot.errors import NotMine, UserError
 from bot.events import EventKind
 
@@ -331,3 +333,151 @@ def test_trigger_payload_keeps_the_webhook_body() -> None:
     assert wrapped["ref"] == "main" and wrapped["id"] == "14"
     assert event_from_payload(wrapped) == event_from_payload(copy.deepcopy(body))
     assert json.loads(json.dumps(wrapped))["object_kind"] == "issue"
+
+
+# -- through the command, as a trigger pipeline runs it, against the fake GitLab ------------------------
+POLICY = Path(__file__).resolve().parent.parent / "fixtures" / "gitlab" / "policy.yml"
+
+
+def handle(fake: FakeGitLab, tmp_path: Path, body: dict[str, Any] | bytes) -> Result:
+    path = tmp_path / "payload.json"
+    path.write_bytes(body if isinstance(body, bytes) else json.dumps(as_trigger_payload(body, project_id=fake.project_id)).encode())
+    env = {"GITLAB_CI": "true", "CI_API_V4_URL": fake.api_url, "CI_PROJECT_ID": str(fake.project_id),
+           "CI_PROJECT_PATH": fake.project_path, "CI_PIPELINE_SOURCE": "trigger", "TRIGGER_PAYLOAD": str(path),
+           "GITLAB_TOKEN": TOKEN, "CI_PIPELINE_ID": "1001"}
+    return CliRunner().invoke(cli, ["handle", "--config", str(POLICY), "--now", "2026-11-09T15:00Z"], env=env)
+
+
+def one_clean_line(result: Result, code: int = 1) -> str:
+    assert result.exit_code == code, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def labeled(fake: FakeGitLab) -> dict[str, Any]:
+    issue = fake.open_issue("Checkout is down", by="alice", description="Every order fails.")
+    before, _ = fake.label(issue["iid"], "priority::highest", by="alice")
+    return issue_hook(fake, issue["iid"], "update", by="alice", previous_labels=before)
+
+
+def commented(fake: FakeGitLab) -> dict[str, Any]:
+    issue = fake.open_issue("Checkout is down", by="alice", labels=["priority::highest"])
+    return note_hook(fake, issue["iid"], fake.comment(issue["iid"], "/ack", by="alice"))
+
+
+def reacted(fake: FakeGitLab) -> dict[str, Any]:
+    issue = fake.open_issue("Checkout is down", by="alice", labels=["priority::highest"])
+    return emoji_hook(fake, issue["iid"], fake.award(issue["iid"], "eyes", by="alice"))
+
+
+def set_field(body: dict[str, Any], field: str, value: Any) -> None:
+    *parents, last = field.split(".")
+    node = body
+    for key in parents:
+        node = node[key]
+    node[last] = value
+
+
+@pytest.mark.parametrize(("make", "field", "value", "expected"), [
+    (labeled, "object_attributes.description", ["a", "list"], "`object_attributes.description` is ['a', 'list'] (expected: a text)"),
+    (labeled, "object_attributes.title", {"t": 1}, "`object_attributes.title` is {'t': 1} (expected: a text)"),
+    (labeled, "object_attributes.iid", True, "`object_attributes.iid` is True (expected: a positive number)"),
+    (labeled, "object_attributes.iid", "²", "`object_attributes.iid` is '²' (expected: a positive number)"),
+    (labeled, "object_attributes.iid", 0, "`object_attributes.iid` is 0 (expected: a positive number)"),
+    (labeled, "object_attributes.state", 3, "`object_attributes.state` is 3 (expected: a text)"),
+    (labeled, "object_attributes.url", [], "`object_attributes.url` is [] (expected: a text)"),
+    (labeled, "object_attributes.confidential", "no", "`object_attributes.confidential` is 'no' (expected: true or false)"),
+    (labeled, "object_attributes.author_id", "51", "`object_attributes.author_id` is '51' (expected: a number)"),
+    (labeled, "object_attributes.updated_at", "9999-12-31T23:59:59-01:00", "`object_attributes.updated_at` is '9999-12-31T23:59:59-01:00'"),
+    (labeled, "changes.labels.previous", "bug", "`changes.labels.previous` is 'bug' (expected: a list of labels)"),
+    (labeled, "changes.labels.current", [{"title": 5}], "`changes.labels.current[0]` is {'title': 5} (expected: a label with a `title`)"),
+    (labeled, "project.id", [14], "`project.id` is [14] (expected: a number)"),
+    (commented, "object_attributes.note", ["/ack"], "`object_attributes.note` is ['/ack'] (expected: a text)"),
+    (commented, "object_attributes.action", 1, "`object_attributes.action` is 1 (expected: a text)"),
+    (commented, "issue.title", 12.5, "`issue.title` is 12.5 (expected: a text)"),
+    (commented, "issue.labels", {"title": "P0"}, "`issue.labels` is {'title': 'P0'} (expected: a list of labels)"),
+    (reacted, "issue.description", False, "`issue.description` is False (expected: a text)"),
+    (reacted, "issue.iid", "abc", "`issue.iid` is 'abc' (expected: a positive number)"),
+    (reacted, "object_attributes.awarded_on_url", 7, "`object_attributes.awarded_on_url` is 7 (expected: a text)"),
+])
+def test_a_field_of_the_wrong_json_type_is_named(fake: FakeGitLab, tmp_path: Path, make: Any, field: str, value: Any,
+                                                  expected: str) -> None:
+    body = make(fake)
+    set_field(body, field, value)
+    fake.reset_requests()
+    line = one_clean_line(handle(fake, tmp_path, body))
+    assert line.startswith(f"outage-bot: the webhook body's {expected}"), line
+    assert fake.requests == []  # refused before anything was asked of GitLab
+
+
+def test_a_user_that_is_not_text_is_named(fake: FakeGitLab, tmp_path: Path) -> None:
+    body = labeled(fake)
+    body["user"]["username"] = ["alice"]
+    assert one_clean_line(handle(fake, tmp_path, body)) == "outage-bot: the webhook body has no `user.username` (who caused the event)"
+
+
+def test_a_payload_that_is_not_utf8_is_located(fake: FakeGitLab, tmp_path: Path) -> None:
+    raw = json.dumps(as_trigger_payload(labeled(fake))).encode().replace(b"Checkout is down", b"Checkout \xe9 down")
+    column = raw.index(b"\xe9") + 1
+    line = one_clean_line(handle(fake, tmp_path, raw))
+    assert line == (f"outage-bot: {tmp_path / 'payload.json'}:1:{column}: the webhook body (TRIGGER_PAYLOAD) is not UTF-8 text"
+                    " (byte 0xe9); save it as UTF-8")
+
+
+def test_a_payload_nested_too_deeply(fake: FakeGitLab, tmp_path: Path) -> None:
+    line = one_clean_line(handle(fake, tmp_path, b"[" * 100_000))
+    assert line == f"outage-bot: TRIGGER_PAYLOAD: {tmp_path / 'payload.json'} is not a webhook body GitLab sends (nested too deeply)"
+
+
+# -- bodies that are not this job's: exit 0, one line, nothing done ---------------------------------------
+@pytest.mark.parametrize(("make", "field", "value", "expected"), [
+    (labeled, "project.id", 99, "an event of project 99, not of this project (14): nothing to do"),
+    (labeled, "project.path_with_namespace", "acme/other", "an event of acme/other, not of acme/shop: nothing to do"),
+    (commented, "project_id", 15, "an event of project 15, not of this project (14): nothing to do"),
+    (reacted, "project.id", "15", "an event of project 15, not of this project (14): nothing to do"),
+])
+def test_an_event_of_another_project_is_not_mine(fake: FakeGitLab, tmp_path: Path, make: Any, field: str, value: Any,
+                                                 expected: str) -> None:
+    body = make(fake)
+    set_field(body, field, value)
+    fake.reset_requests()
+    assert one_clean_line(handle(fake, tmp_path, body), 0) == f"outage-bot: {expected}"
+    assert fake.requests == []
+
+
+def test_the_project_path_is_compared_case_insensitively(fake: FakeGitLab, tmp_path: Path) -> None:
+    body = labeled(fake)
+    body["project"]["path_with_namespace"] = fake.project_path.upper()
+    result = handle(fake, tmp_path, body)
+    assert result.exit_code == 0 and "declared: critical incident on #1" in result.output, result.output
+
+
+def test_a_merge_request_event_is_not_mine(fake: FakeGitLab, tmp_path: Path) -> None:
+    body = labeled(fake)
+    body["object_kind"] = body["event_type"] = "merge_request"
+    fake.reset_requests()
+    line = one_clean_line(handle(fake, tmp_path, body), 0)
+    assert line == "outage-bot: GitLab merge_request events are not outage-bot's (it reads issue, note and emoji events)"
+    assert fake.requests == []
+
+
+def test_a_comment_on_a_merge_request_is_not_mine(fake: FakeGitLab, tmp_path: Path) -> None:
+    body = commented(fake)
+    body["object_attributes"]["noteable_type"] = "MergeRequest"
+    body["merge_request"] = body.pop("issue")
+    fake.reset_requests()
+    line = one_clean_line(handle(fake, tmp_path, body), 0)
+    assert line == "outage-bot: a comment on a MergeRequest: outage-bot reads issue comments only"
+    assert fake.requests == []
+
+
+def test_an_emoji_on_a_merge_request_comment_is_not_mine(fake: FakeGitLab, tmp_path: Path) -> None:
+    issue = fake.open_issue("Checkout is down", by="alice", labels=["priority::highest"])
+    note = fake.comment(issue["iid"], "looks good", by="alice")
+    body = emoji_hook(fake, issue["iid"], fake.award(issue["iid"], "eyes", by="alice"), on_note=note)
+    body["note"]["noteable_type"] = "MergeRequest"
+    line = one_clean_line(handle(fake, tmp_path, body), 0)
+    assert line == "outage-bot: an emoji on a comment on a MergeRequest: nothing to do"

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from bot.adapters.github.events import event_from_payload, read_trigger
 from bot.adapters.github.forge import DEFAULT_API_URL, DEFAULT_GRAPHQL_URL, GitHubForge
 from bot.adapters.github.retry import FAST, RetrySettings
+from bot.config import service_url
 from bot.errors import MissingCredential, UserError
 
 
@@ -34,8 +35,10 @@ def forge_from_env(environ: Mapping[str, str], *, retry: RetrySettings | None = 
     return GitHubForge(
         token,
         repository,
-        api_url=environ.get("GITHUB_API_URL") or DEFAULT_API_URL,
-        graphql_url=environ.get("GITHUB_GRAPHQL_URL") or DEFAULT_GRAPHQL_URL,
+        api_url=service_url("GITHUB_API_URL", environ.get("GITHUB_API_URL") or DEFAULT_API_URL,
+                            "https://api.github.com or https://HOST/api/v3"),
+        graphql_url=service_url("GITHUB_GRAPHQL_URL", environ.get("GITHUB_GRAPHQL_URL") or DEFAULT_GRAPHQL_URL,
+                                "https://api.github.com/graphql or https://HOST/api/graphql"),
         bot_login=environ.get("OUTAGE_BOT_GITHUB_LOGIN") or None,
         retry=retry or (FAST if environ.get("OUTAGE_BOT_GITHUB_RETRY") == "fast" else RetrySettings()),
     )

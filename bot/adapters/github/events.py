@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.adapters.github.convert import issue_from_payload, parse_time
-from bot.errors import NotMine, UserError
+from bot.errors import NotMine, NotUtf8, UserError
 from bot.events import Event, EventKind
 from bot.ports import Forge
 from bot.records import Comment, Issue
@@ -44,17 +44,25 @@ def read_trigger(environ: Mapping[str, str], forge: Forge | None, event_path: st
     payload = _load(path)
     if not name:
         name = _guess_name(payload, path)  # `outage-bot handle --event FILE` outside Actions
-    return event_from_payload(name, payload, path, delivery=_delivery(environ))
+    return event_from_payload(name, payload, path, delivery=_delivery(environ),
+                              repository=environ.get("GITHUB_REPOSITORY", ""))
 
 
-def event_from_payload(name: str, payload: Mapping[str, Any], path: str = "<payload>", *, delivery: str = "") -> Event:
-    """One webhook payload of event `name` as an Event (see read_trigger)."""
+def event_from_payload(name: str, payload: Mapping[str, Any], path: str = "<payload>", *, delivery: str = "",
+                       repository: str = "") -> Event:
+    """One webhook payload of event `name` as an Event (see read_trigger).
+
+    `repository` (owner/name, GITHUB_REPOSITORY): a payload about another repository is not
+    this run's to apply, whatever its issue numbers say."""
     read = _Reader(payload, path, name)
+    if name in ("issues", "issue_comment"):
+        read.same_repository(repository)
     if name == "issues":
         action = read.text("action")
         kind = ISSUE_ACTIONS.get(action)
         if kind is None:
             raise NotMine(f"issues.{action}: not an action outage-bot handles ({', '.join(ISSUE_ACTIONS)})")
+        read.not_a_pull_request(f"issues.{action} on pull request")
         issue = read.issue()
         label = read.text("label.name") if kind in (EventKind.LABELED, EventKind.UNLABELED) else None
         return Event(
@@ -69,13 +77,11 @@ def event_from_payload(name: str, payload: Mapping[str, Any], path: str = "<payl
         action = read.text("action")
         if action != "created":
             raise NotMine(f"issue_comment.{action}: outage-bot only reads new comments")
-        if payload.get("issue", {}).get("pull_request"):
-            number = payload["issue"].get("number", "?")
-            raise NotMine(f"comment on pull request #{number}: outage-bot only handles issues")
+        read.not_a_pull_request("comment on pull request")
         comment = Comment(
-            id=int(read.value("comment.id")),
+            id=read.number("comment.id"),
             author=read.text("comment.user.login"),
-            body=str(read.value("comment.body", allow_none=True) or ""),
+            body=read.optional_text("comment.body"),
             created_at=read.time("comment.created_at"),
         )
         return Event(
@@ -101,12 +107,16 @@ def _time_field(kind: EventKind) -> str:
 
 def _load(path: str) -> dict[str, Any]:
     try:
-        with open(path, encoding="utf-8") as handle:
-            payload = json.load(handle)
+        with open(path, "rb") as handle:
+            data = handle.read()
     except OSError as exc:
         raise UserError(f"{path}: cannot read the event payload ({exc.strerror or exc})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: the event payload is not JSON ({exc})") from None
+    try:
+        payload = json.loads(NotUtf8.decode(data, path, "the event payload"))
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path}: the event payload is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise UserError(f"{path}: the event payload is not JSON GitHub sends (nested too deeply)") from None
     if not isinstance(payload, dict):
         raise UserError(f"{path}: the event payload is not a JSON object")
     return payload
@@ -144,27 +154,90 @@ class _Reader:
     def text(self, dotted: str) -> str:
         value = self.value(dotted)
         if not isinstance(value, str):
-            raise self._missing(dotted, "is not a string")
+            raise self._missing(dotted, f"is {_kind(value)}, not a string")
+        return value
+
+    def optional_text(self, dotted: str) -> str:
+        """A text field GitHub writes as null when empty (an issue's or a comment's body)."""
+        value = self.value(dotted, allow_none=True)
+        if value is not None and not isinstance(value, str):
+            raise self._missing(dotted, f"is {_kind(value)}, not a string")
+        return value or ""
+
+    def number(self, dotted: str) -> int:
+        value = self.value(dotted)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise self._missing(dotted, f"is {_kind(value)}, not a positive whole number")
         return value
 
     def time(self, dotted: str) -> datetime:
         text = self.text(dotted)
         try:
-            return parse_time(text)
-        except ValueError:
-            raise self._missing(dotted, f"is not a time ({text!r})") from None
+            moment = parse_time(text)
+        except (ValueError, OverflowError):  # OverflowError: 9999-12-31T23:59-01:00 is past datetime's end in UTC
+            moment = None
+        # Deadlines are computed years ahead of an event's time: keep clear of datetime's limits.
+        if moment is None or not 1970 <= moment.year <= 2999:
+            shown = text if len(text) <= 40 else text[:40] + "..."
+            raise self._missing(dotted, f"is not a time ({shown!r})")
+        return moment
 
     def issue(self) -> Issue:
-        for field in ("number", "title", "labels", "state", "html_url", "user.login"):
-            self.value(f"issue.{field}")
+        """The issue, each field the bot reads checked for its JSON type first: a list where
+        text belongs would otherwise surface far from here, as a crash."""
+        self.number("issue.number")
+        for field in ("title", "state", "html_url", "user.login"):
+            self.text(f"issue.{field}")
+        self.optional_text("issue.body")
+        labels = self.value("issue.labels")
+        if not isinstance(labels, list):
+            raise self._missing("issue.labels", f"is {_kind(labels)}, not a list")
+        for i, label in enumerate(labels):
+            if not isinstance(label, Mapping) or not isinstance(label.get("name"), str):
+                raise self._missing(f"issue.labels[{i}].name", "is missing or not a string")
         for field in ("created_at", "updated_at"):
             self.time(f"issue.{field}")
-        try:
-            return issue_from_payload(self.payload["issue"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise self._missing("issue", f"is malformed ({exc})") from None
+        node_id = self.payload["issue"].get("node_id")
+        if node_id is not None and not isinstance(node_id, str):
+            raise self._missing("issue.node_id", f"is {_kind(node_id)}, not a string")
+        reactions = self.payload["issue"].get("reactions")
+        if isinstance(reactions, Mapping) and "eyes" in reactions:
+            eyes = reactions["eyes"]
+            if isinstance(eyes, bool) or not isinstance(eyes, int) or eyes < 0:
+                raise self._missing("issue.reactions.eyes", f"is {_kind(eyes)}, not a count")
+        return issue_from_payload(self.payload["issue"])
+
+    def same_repository(self, repository: str) -> None:
+        """NotMine when the payload names a repository other than `repository` (owner/name;
+        GitHub compares them case-insensitively). A payload without one is taken as ours."""
+        if not repository or "repository" not in self.payload:
+            return
+        named = self.text("repository.full_name")
+        if named.lower() != repository.strip().lower():
+            raise NotMine(f"an event of {named}, not of {repository}: nothing to do")
+
+    def not_a_pull_request(self, what: str) -> None:
+        """GitHub treats pull requests as issues: comments on them arrive as issue_comment
+        events, with `issue.pull_request` set. outage-bot handles issues only."""
+        issue = self.payload.get("issue")
+        if isinstance(issue, Mapping) and issue.get("pull_request"):
+            number = issue.get("number")
+            raise NotMine(f"{what} #{number if isinstance(number, int) else '?'}: outage-bot only handles issues")
 
     def _missing(self, dotted: str, what: str = "is missing") -> UserError:
         action = self.payload.get("action") if isinstance(self.payload, Mapping) else None
         event = f"{self.event}.{action}" if isinstance(action, str) else self.event
         return UserError(f"{self.path}: field `{dotted}` {what} ({event} payload)")
+
+
+def _kind(value: Any) -> str:
+    """A JSON value's type, as a message names it: "a list", "a number", "null"."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}" if isinstance(value, int) else "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"

@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.adapters.gitlab.forge import GitLabForge
-from bot.errors import MissingCredential, UserError
+from bot.config import service_url
+from bot.errors import MissingCredential
 
 
 def instance_url(api_url: str) -> str:
     """CI_API_V4_URL is the API base (https://gitlab.example.com/api/v4, or under a relative
     URL root); python-gitlab wants the instance and adds /api/v4 itself."""
-    url = api_url.strip().rstrip("/")
-    if not url.startswith(("http://", "https://")):
-        raise UserError(f"CI_API_V4_URL is {api_url!r} (expected: an http(s) URL like https://gitlab.com/api/v4)")
+    url = service_url("CI_API_V4_URL", api_url, "https://gitlab.com/api/v4").rstrip("/")
     return url.removesuffix("/api/v4")
 
 
