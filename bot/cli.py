@@ -7,17 +7,24 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
-from functools import wraps
+from functools import cached_property, wraps
 from pathlib import Path
 from typing import Any
 
 import click
 
 from bot.config import check_templates, load, policy_path
-from bot.errors import ConfigError, NotMine, OutageBotError, UserError
+from bot.errors import ConfigError, NotMine, NotUtf8, OutageBotError, UserError
 from bot.executor import channel_of
 from bot.policy import Policy
 from bot.ports import Forge, Notifier
+from bot.resources import default_policy_path
+
+
+DEFAULT_POLICY_NOTICE = (
+    "outage-bot: no .outage-bot.yml: using the bundled default policy, whose people are placeholders"
+    " (nobody is paged); copy workflows/default.yml to .outage-bot.yml and set your people"
+)
 
 
 def _parse_time(value: str | None, option: str) -> datetime:
@@ -27,7 +34,40 @@ def _parse_time(value: str | None, option: str) -> datetime:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise click.BadParameter(f"{value!r} is not an ISO-8601 time (e.g. 2026-11-09T12:00-05:00)", param_hint=option) from None
+    # Deadlines and shifts are computed years ahead of the moment: near datetime's own limits
+    # (years 1 and 9999) they would overflow.
+    if not 1970 <= moment.year <= 2999:
+        raise click.BadParameter(f"{value!r} is outside the years 1970 to 2999", param_hint=option)
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _policy_path(config: str | None, environ: Mapping[str, str]) -> Path:
+    """The policy to use; says so on stderr when it is the bundled default, whose people are
+    placeholders: a repository that forgot its .outage-bot.yml must not think it is covered."""
+    path = policy_path(config, environ)
+    if config is None and not environ.get("OUTAGE_BOT_CONFIG", "").strip() and path == default_policy_path():
+        click.echo(DEFAULT_POLICY_NOTICE, err=True)
+    return path
+
+
+class _Group(click.Group):
+    """Click's group, with usage errors (a bad option value, an unknown option, a missing
+    argument) exiting 1 like every other user error: click uses 2, which outage-bot's exit
+    codes reserve for a service that kept failing. Click's message and hint are kept."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            exc.exit_code = 1
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            exc.exit_code = 1
+            raise
 
 
 def _errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -88,20 +128,19 @@ class Context:
 
     def __init__(self, config: str | None, forge: str | None, db: str, dry_run: bool, now: datetime) -> None:
         self.environ = _environ()
-        self.path = policy_path(config, self.environ)
+        self.path = _policy_path(config, self.environ)
         self.policy, self.renderer = load(self.path)
         self.forge_name = _forge_name(forge, self.environ)
         self.dry_run = dry_run
         self.now = now
         self.db = db
         self.forge: Forge = self._forge()
-        self.notifiers: dict[str, Notifier] = self._notifiers()
 
     def _forge(self) -> Forge:
         if self.forge_name == "local":
             from bot.adapters.local import LocalForge
 
-            return LocalForge(self.db, clock=lambda: self.now)
+            return _local_db(lambda: LocalForge(self.db, clock=lambda: self.now), self.db)
         if self.forge_name == "github":
             from bot.adapters.github import forge_from_env as github_forge
 
@@ -110,8 +149,12 @@ class Context:
 
         return gitlab_forge(self.environ)
 
-    def _notifiers(self) -> dict[str, Notifier]:
+    @cached_property
+    def notifiers(self) -> dict[str, Notifier]:
         """The notifier of each channel the environment configures (bot.adapters.chat).
+
+        Built when the run first needs them, after the event is read: a payload that is
+        malformed or not this run's is refused without warnings about chat channels.
 
         Elsewhere a channel left out is not told, and the run says which variable to set. With
         the local forge, such a channel goes to the local chat in the sqlite file instead, so a
@@ -131,7 +174,7 @@ class Context:
             if found and not self.dry_run:
                 for cid, wanted in missing.items():
                     click.echo(f"outage-bot: channel {cid} goes to the local chat (for real chat set {wanted})", err=True)
-            local = LocalChat(self.db, clock=lambda: self.now)
+            local = _local_db(lambda: LocalChat(self.db, clock=lambda: self.now), self.db)
             return {cid: found.get(cid, local) for cid in channels}
         if not self.dry_run:
             for cid, wanted in missing.items():
@@ -143,6 +186,16 @@ class Context:
 
         return Runner(self.forge, self.notifiers, self.policy, self.renderer, now=self.now, dry_run=self.dry_run,
                       log=lambda line: click.echo(f"  {line}"))
+
+
+def _local_db(open_db: Callable[[], Any], db: str) -> Any:
+    """The local forge or chat on the sqlite file --db names; a file that is not one is a user error."""
+    import sqlite3
+
+    try:
+        return open_db()
+    except sqlite3.DatabaseError as exc:
+        raise UserError(f"--db {db}: not a usable sqlite file ({exc})") from None
 
 
 def _finish(report: Any, dry_run: bool) -> None:
@@ -157,7 +210,7 @@ def _finish(report: Any, dry_run: bool) -> None:
         click.echo("(dry run: nothing was written)")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="outage-bot")
 def cli() -> None:
     """outage-bot: turns severity labels on issues into an escalation process.
@@ -191,7 +244,7 @@ def validate(config: str | None) -> None:
 
     Example: outage-bot validate --config .outage-bot.yml
     """
-    path = policy_path(config, _environ())
+    path = _policy_path(config, _environ())
     policy, renderer = load(path)
     problems = check_templates(policy, renderer)
     if problems:
@@ -291,7 +344,7 @@ def declare(config: str | None, forge: str | None, db: str, dry_run: bool, sever
     if kind is not None and kind not in policy.kinds:
         raise UserError(f"--kind: unknown kind {kind!r} (expected: one of {', '.join(policy.kinds) or 'none defined'})")
     labels = [policy.severities[severity].labels[0]] + ([policy.kinds[kind].labels[0]] if kind else [])
-    body = Path(body_file).read_text(encoding="utf-8") if body_file else ""
+    body = _body(body_file) if body_file else ""
     if dry_run:
         click.echo(f"would open an issue {title!r} with labels {labels} and declare a {severity} incident on it")
         return
@@ -301,11 +354,19 @@ def declare(config: str | None, forge: str | None, db: str, dry_run: bool, sever
     _finish(ctx.runner().handle(event), dry_run)
 
 
+def _body(path: str) -> str:
+    try:
+        return NotUtf8.decode(Path(path).read_bytes(), path, "--body-file")
+    except OSError as exc:
+        raise UserError(f"--body-file {path}: cannot read it ({exc.strerror or exc})") from None
+
+
 @cli.command()
 @config_option
 @click.argument("what", type=click.Choice(["now", "schedule", "ics"]), default="now")
 @click.option("--at", default=None, help="The moment (ISO-8601; default: now).")
-@click.option("--weeks", default=8, show_default=True, help="How far ahead `schedule` and `ics` go.")
+@click.option("--weeks", type=click.IntRange(1, 520), default=8, show_default=True,
+              help="How far ahead `schedule` and `ics` go (1 to 520).")
 @click.option("--json", "as_json", is_flag=True, help="`now` as {\"primary\", \"secondary\", \"until\"}.")
 @_errors
 def oncall(config: str | None, what: str, at: str | None, weeks: int, as_json: bool) -> None:
@@ -316,7 +377,7 @@ def oncall(config: str | None, what: str, at: str | None, weeks: int, as_json: b
     from bot import oncall as rota
     from bot import oncall_view as view
 
-    policy, _ = load(policy_path(config, _environ()))
+    policy, _ = load(_policy_path(config, _environ()))
     if policy.oncall is None:
         raise UserError(f"{policy.source}: the policy has no `oncall:` section")
     moment = _parse_time(at, "--at")
