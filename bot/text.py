@@ -57,9 +57,10 @@ _MARK_CHARS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe00-\ufe0f
 #   [  GitLab `[[_TOC_]]` and inline diffs `[+ +]`      {  GitLab inline diffs `{+ +}`
 # GitLab's list: https://docs.gitlab.com/ee/user/markdown.html#gitlab-specific-references
 _SIGIL = re.compile(r"([@#!~%$&:\[{][" + _MARK_CHARS + r"]*)(?=[^\s\u2060" + _MARK_CHARS + "])")
-# `a@b.example`: also a joiner before the @, so Unicode-aware linkifiers (linkify-it, mail
-# clients) find no local part either.
-_EMAIL_AT = re.compile(r"(?<=[A-Za-z0-9._%+-])@")
+# `a@b.example`: also a joiner before the @ (after anything visible), so that linkifiers which
+# take a joiner for part of an international domain (linkify-it, mail clients) find no local
+# part either; theirs can hold `;:&=$,"` too.
+_EMAIL_AT = re.compile(r"(?<=[^\s\u2060])@")
 # `//host`: protocol-relative links (linkify-it); `www.`: GFM's extended www autolink, which
 # needs the four characters `www.` (https://github.github.com/gfm/#autolinks-extension-).
 _SLASHES = re.compile(r"/(?=/)")
