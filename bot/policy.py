@@ -190,7 +190,9 @@ class Policy(Strict):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        # OSError: zoneinfo opens the name as a file of tzdata: "America" is a directory, a
+        # name of 300 characters is too long for the file system.
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise ValueError(f"unknown time zone {value!r} (expected: an IANA name like America/New_York)") from None
         return value
 
