@@ -16,7 +16,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+import uuid
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from bot import actions as a
@@ -44,6 +45,9 @@ T = TypeVar("T")
 # looked up by its key, and redone only when absent, at most this many times in one run.
 ATTEMPTS = 3
 BACKOFF = 1.0  # seconds before the first look-up; doubled each time
+# How long a run may hold an incident's lease: the shipped CI jobs time out after 10 minutes,
+# so a lease older than that belongs to a run that died, whose pending actions are recovered.
+LEASE = timedelta(minutes=10)
 
 
 @dataclass
@@ -55,6 +59,8 @@ class Outcome:
     failures: list[ServiceError] = field(default_factory=list)
     ledger: Ledger | None = None
     done_now: list[str] = field(default_factory=list)  # keys performed by this run
+    busy: bool = False  # another run holds the incident's lease: nothing was done
+    lost_race: bool = False  # another run declared the incident first: ours was withdrawn
 
 
 def channel_of(policy: Policy, channel_id: str) -> Channel:
@@ -75,12 +81,16 @@ class Executor:
         self.log = log
         self.sleep = sleep
         self.by_bot = by_bot  # is this login the bot's? Only its own comments and issues are believed
+        self.run_id = uuid.uuid4().hex[:12]  # this run, in the leases it takes
 
     # -- the ledger comment ----------------------------------------------------------------------
     def apply(self, plan: Plan, ledger: Ledger | None, ledger_comment: Comment | None,
               comments: list[Comment]) -> Outcome:
         outcome = Outcome(ledger=ledger)
         if plan.incident is None:
+            return outcome
+        if ledger is not None and self.leased_by_another(ledger):
+            outcome.busy = True  # its pending actions are that run's, not a dead run's leftovers
             return outcome
         old = ledger or Ledger(incident=plan.incident)
         known = old.done | {entry["key"] for entry in old.outbox}
@@ -97,7 +107,11 @@ class Executor:
             return outcome
         if current == old and ledger_comment is not None and not current.outbox:
             return outcome  # nothing new and nothing pending: no request at all
+        declaring = ledger_comment is None
+        current = replace(current, lease=(self.run_id, self.now + LEASE))
         ledger_comment, current = self._save(current, ledger_comment, outcome)
+        if declaring and self._withdrawn(current.incident.source, ledger_comment, outcome):
+            return outcome
         for entry in list(current.outbox):
             action = a.from_data(entry)
             if action.key in current.done:
@@ -121,10 +135,32 @@ class Executor:
             outcome.performed.append(action.describe())
             outcome.done_now.append(action.key)
             current = self._done(current, action, result)
-        current = replace(current, outbox=tuple(e for e in current.outbox if e["key"] not in current.done))
+        current = replace(current, outbox=tuple(e for e in current.outbox if e["key"] not in current.done), lease=None)
         self._save(current, ledger_comment, outcome)
         outcome.ledger = current
         return outcome
+
+    # -- concurrent runs ------------------------------------------------------------------------------
+    def leased_by_another(self, ledger: Ledger) -> bool:
+        pending = any(e["key"] not in ledger.done for e in ledger.outbox)
+        lease = ledger.lease
+        return pending and lease is not None and lease[0] != self.run_id and lease[1] > self.now
+
+    def _withdrawn(self, source: int, mine: Comment, outcome: Outcome) -> bool:
+        """Runs that declare the same incident at once each post a ledger comment. Comment ids
+        grow in creation order, and each run lists the comments after its own was created, so
+        every run sees the earliest: it wins, and the others delete theirs and stop before
+        writing anything else (the winner does it all)."""
+        comments = self.forge.list_comments(source, fresh=True)
+        earlier = [c for c in comments if c.id < mine.id and self.by_bot(c.author) and decode_ledger(c.body) is not None]
+        if not earlier:
+            return False
+        self._once("withdraw a duplicate ledger comment", lambda: self.forge.delete_comment(source, mine.id), lambda: (False, None))
+        outcome.lost_race = True
+        outcome.performed.clear()
+        outcome.done_now.clear()
+        outcome.ledger = decode_ledger(earlier[0].body)
+        return True
 
     @staticmethod
     def _merge(stored: Incident, planned: Incident) -> Incident:

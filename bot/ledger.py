@@ -74,6 +74,10 @@ class Ledger:
     outbox: tuple[dict[str, Any], ...] = ()  # actions planned but not yet done (serialised)
     refs: dict[str, str] = field(default_factory=dict)  # key -> what it produced (comment id, chat ref)
     failures: dict[str, str] = field(default_factory=dict)  # key -> last error, retried next run
+    # (run id, until): a run is applying this ledger's outbox. Another run leaves pending
+    # actions alone until then (they are not the leftovers of a dead run), so two runs never
+    # carry out the same action at once. Cleared when the run saves its outcome.
+    lease: tuple[str, datetime] | None = None
 
 
 def closed_not_resolved(ledger: Ledger) -> bool:
@@ -149,6 +153,7 @@ def encode_ledger(ledger: Ledger) -> str:
             "outbox": list(ledger.outbox),
             "refs": ledger.refs,
             "failures": ledger.failures,
+            "lease": list(ledger.lease) if ledger.lease else None,
         }
     )
     return f"<!-- outage-bot:ledger v1 {blob} -->"
@@ -168,6 +173,7 @@ def decode_ledger(body: str) -> Ledger | None:
         outbox=tuple(data.get("outbox", ())),
         refs=dict(data.get("refs", {})),
         failures=dict(data.get("failures", {})),
+        lease=(str(data["lease"][0]), data["lease"][1]) if data.get("lease") else None,
     )
 
 

@@ -32,8 +32,9 @@ class Forge(Protocol):
     # -- reading ---------------------------------------------------------------------------
     def get_issue(self, number: int) -> Issue: ...
 
-    def list_comments(self, number: int) -> list[Comment]:
-        """Every comment (GitLab: every non-system note), oldest first."""
+    def list_comments(self, number: int, *, fresh: bool = False) -> list[Comment]:
+        """Every comment (GitLab: every non-system note), oldest first. `fresh`: ask the forge
+        again even if this run read them already (another run may have written since)."""
         ...
 
     def list_reactions(self, number: int) -> list[Reaction]:
@@ -67,6 +68,10 @@ class Forge(Protocol):
     def post_comment(self, number: int, body: str) -> Comment: ...
 
     def edit_comment(self, number: int, comment_id: int, body: str) -> None: ...
+
+    def delete_comment(self, number: int, comment_id: int) -> None:
+        """Delete one of the bot's comments (a duplicate a concurrent run lost the race with)."""
+        ...
 
     def create_issue(
         self,

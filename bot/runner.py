@@ -38,6 +38,7 @@ from bot.records import Access, Comment, Issue
 from bot.render import Renderer
 from bot.status import (
     HEARTBEAT,
+    HOOK_CHECK,
     STALE_TICK,
     Index,
     confidential,
@@ -53,6 +54,10 @@ from bot.status import (
 PRIVATE_INDEX_TITLE = "outage-bot: confidential incidents (members only)"
 
 Log = Callable[[str], None]
+# A run that finds another at work on the same incident waits this long between looks, this
+# many times (about a minute), before leaving the rest to the next run.
+BUSY_WAIT = 4.0
+BUSY_TRIES = 15
 Loaded = tuple[Ledger | None, Comment | None, list[Comment]]  # the ledger, its comment, all comments
 
 
@@ -89,6 +94,7 @@ class Runner:
         self.info = ForgeInfo(forge.name, forge.capabilities)
         self._login: str | None = None
         self._trust: dict[str, bool] = {}  # login -> may acknowledge/resolve, asked once a run
+        self._executor: Executor | None = None
 
     @property
     def bot_login(self) -> str | None:
@@ -99,8 +105,10 @@ class Runner:
         return self._login or None
 
     def executor(self) -> Executor:
-        return Executor(self.forge, self.notifiers, self.policy, self.renderer, now=self.now, dry_run=self.dry_run,
+        if self._executor is None:
+            self._executor = Executor(self.forge, self.notifiers, self.policy, self.renderer, now=self.now, dry_run=self.dry_run,
                         log=self.log, sleep=self.sleep, by_bot=lambda login: self._by_bot_login(login))
+        return self._executor
 
     # -- the ledger -----------------------------------------------------------------------------
     def _by_bot_login(self, login: str) -> bool:
@@ -110,8 +118,8 @@ class Runner:
     def _by_bot(self, comment: Comment) -> bool:
         return self._by_bot_login(comment.author)
 
-    def load(self, source: int) -> tuple[Ledger | None, Comment | None, list[Comment]]:
-        comments = self.forge.list_comments(source)
+    def load(self, source: int, *, fresh: bool = False) -> tuple[Ledger | None, Comment | None, list[Comment]]:
+        comments = self.forge.list_comments(source, fresh=fresh)
         for comment in comments:
             if self._by_bot(comment):
                 ledger = decode_ledger(comment.body)
@@ -144,14 +152,27 @@ class Runner:
     def _run(self, event: Event, source: int, report: Report, loaded: tuple[Ledger | None, Comment | None, list[Comment]] | None = None,
              *, stale_since: datetime | None = None) -> Ledger | None:
         ledger, comment, comments = loaded or self.load(source)
-        incident = ledger.incident if ledger else None
-        if incident and incident.active and not event.actor_trusted and self._asks_permission(event):
-            event = replace(event, actor_trusted=self._trusted(event.actor))
-        planned = plan(event, incident, self.now, self.policy, self.info, stale_since=stale_since)
-        if not planned.actions and (ledger is None or not ledger.outbox):
-            report.add(source, planned, Outcome(ledger=ledger))
+        for _attempt in range(BUSY_TRIES):
+            incident = ledger.incident if ledger else None
+            if incident and incident.active and not event.actor_trusted and self._asks_permission(event):
+                event = replace(event, actor_trusted=self._trusted(event.actor))
+            planned = plan(event, incident, self.now, self.policy, self.info, stale_since=stale_since)
+            if not planned.actions and (ledger is None or not ledger.outbox):
+                report.add(source, planned, Outcome(ledger=ledger))
+                return ledger
+            outcome = self.executor().apply(planned, ledger, comment, comments)
+            if not outcome.busy:
+                break
+            # Another run is carrying out this incident's actions: wait for it, then plan again
+            # from what it wrote (most often there is nothing left to do).
+            self.sleep(BUSY_WAIT)
+            ledger, comment, comments = self.load(source, fresh=True)
+        else:
+            report.lines.append(f"#{source}: another run is still at work on this incident; the next run or tick picks up what is left")
             return ledger
-        outcome = self.executor().apply(planned, ledger, comment, comments)
+        if outcome.lost_race:
+            report.lines.append(f"#{source}: another run declared this incident at the same moment: left to it")
+            return outcome.ledger
         report.add(source, planned, outcome)
         return outcome.ledger
 
@@ -166,8 +187,34 @@ class Runner:
             report.lines.append("a comment of the bot's own: nothing to do")
             return report
         source = self._outage_source(issue)
-        self._run(event, source if source is not None else issue.number, report)
+        number = source if source is not None else issue.number
+        before = self.load(number)
+        ledger = self._run(event, number, report, before)
+        if ledger is not None and closed_not_resolved(ledger) and not (before[0] and closed_not_resolved(before[0])):
+            self._keep_indexed(ledger, report)
         return report
+
+    def _keep_indexed(self, ledger: Ledger, report: Report) -> None:
+        """The source issue was closed (or unlabeled) by someone who may not resolve: it leaves
+        the tick's listing, so the incident is put in the status index now, or no tick would
+        remind or escalate it. (The tick keeps the index otherwise; this is rare.)"""
+        policy = self.policy
+        statuses = [i for i in self.forge.search_open_issues([policy.labels.status])
+                    if STATUS_RE.search(i.body) and self._bot_issue(i)]
+        public_issue = next((i for i in statuses if not i.confidential), None)
+        private_issue = next((i for i in statuses if i.confidential), None)
+        index = merge(Index.from_data(status_data(public_issue.body) if public_issue else None),
+                      Index.from_data(status_data(private_issue.body) if private_issue else None))
+        issue = self.forge.get_issue(ledger.incident.source)
+        updated = self._index_update(index, issue.number, issue, ledger, source_closed=True)
+        self._save_split(index, updated, public_issue, private_issue, report)
+
+    def _save_split(self, before: Index, index: Index, public_issue: Issue | None, private_issue: Issue | None, report: Report) -> None:
+        (public, private), (public_before, private_before) = split(index), split(before)
+        if public != public_before:
+            self._save_index(public_issue, public, report)
+        if private != private_before and self.forge.capabilities.confidential_issues:
+            self._save_index(private_issue, private, report, confidential=True)
 
     def _bot_issue(self, issue: Issue) -> bool:
         return self.bot_login is None or issue.author.lower() == self.bot_login.lower()
@@ -221,29 +268,25 @@ class Runner:
                 report.failures.append(exc)
                 continue
             loaded = self.load(number)
-            if not issue.is_open and loaded[0] is not None and closed_not_resolved(loaded[0]):
+            if loaded[0] is not None and closed_not_resolved(loaded[0]):
                 ledger = self._tick_incident(issue, report, stale_since=index.last_tick if stale else None, loaded=loaded)
                 index = self._index_update(index, number, issue, ledger, source_closed=True)
                 continue
             kind = EventKind.CLOSED if not issue.is_open else EventKind.UNLABELED
             removed = tuple(policy.severities[entry.severity].labels)
-            # The event was lost: who closed it decides, where the forge says; label changes
-            # need triage access on both forges, so an unlabeling is the team's.
+            # The event was lost: the same permission rule, for whoever the forge says closed
+            # it. Nobody named (a label removal, or a forge that does not say) may not end it.
             closer = issue.closed_by if kind == EventKind.CLOSED else None
-            event = Event(kind=kind, issue=issue, actor=closer or "outage-bot", at=min(issue.updated_at, self.now),
-                          labels_removed=removed, actor_trusted=closer is None)
+            event = Event(kind=kind, issue=issue, actor=closer or "", at=min(issue.updated_at, self.now), labels_removed=removed)
             ledger = self._run(event, number, report, loaded)
-            index = self._index_update(index, number, issue, ledger, source_closed=not issue.is_open)
+            index = self._index_update(index, number, issue, ledger, source_closed=True)
 
         index = self._handoffs(index, report)
         index = self._check_hooks(index, report, lost_event=report.lost_events > 0)
+        index = self._paint_labels(index)
         index = replace(index, last_tick=self.now) if (index != before or self._heartbeat_due(before)) else index
         if index != before:
-            (public, private), (public_before, private_before) = split(index), split(before)
-            if public != public_before:
-                self._save_index(status_issue, public, report)
-            if private != private_before and self.forge.capabilities.confidential_issues:
-                self._save_index(private_issue, private, report, confidential=True)
+            self._save_split(before, index, status_issue, private_issue, report)
         report.lines.append(f"tick at {self.now.isoformat()}: {len(open_sources)} open incident issue(s)")
         return report
 
@@ -270,6 +313,19 @@ class Runner:
         if problem:
             report.lines.append(f"webhook: {problem}; the scheduled run still finds labeled issues, late")
         return replace(index, hooks_checked=self.now, hook_problem=problem)
+
+    def _paint_labels(self, index: Index) -> Index:
+        """Colours for the labels GitHub made on the fly (grey), once a day, on a tick that
+        writes the status issue anyway: looks cost an event run nothing."""
+        paint = getattr(self.forge, "paint_labels", None)
+        if paint is None or self.dry_run or not self._heartbeat_due(index) or not index.entries \
+                or (index.labels_painted is not None and self.now - index.labels_painted < HOOK_CHECK):
+            return index
+        policy = self.policy
+        names = policy.all_severity_labels() + [lb for k in policy.kinds.values() for lb in k.labels]
+        names += [lb for s in policy.severities.values() if s.outage_issue for lb in s.outage_issue.labels]
+        paint(list(dict.fromkeys(names + [policy.labels.active, policy.labels.acknowledged, policy.labels.status])))
+        return replace(index, labels_painted=self.now)
 
     def _heartbeat_due(self, index: Index) -> bool:
         return index.last_tick is None or self.now - index.last_tick >= HEARTBEAT

@@ -26,7 +26,7 @@ from bot.records import (
 SCHEMA = """
 create table if not exists issues (number integer primary key, title text, body text, state text,
   labels text, author text, created_at text, updated_at text, confidential integer default 0,
-  pinned integer default 0, pinned_at text);
+  pinned integer default 0, pinned_at text, closed_by text);
 create table if not exists comments (id integer primary key autoincrement, issue integer, author text,
   body text, created_at text, updated_at text);
 create table if not exists label_events (issue integer, label text, action text, actor text, at text);
@@ -61,11 +61,12 @@ class LocalForge:
         self.requests += 1
 
     def _issue(self, row: tuple) -> Issue:
-        number, title, body, state, labels, author, created, updated, confidential, _pinned, _at = row
+        number, title, body, state, labels, author, created, updated, confidential, _pinned, _at, closed_by = row
         eyes = self.db.execute("select count(*) from reactions where issue=? and emoji='eyes'", (number,)).fetchone()[0]
         return Issue(number=number, title=title, body=body, labels=tuple(json.loads(labels)), state=state,
                      url=f"local://issues/{number}", author=author, created_at=datetime.fromisoformat(created),
-                     updated_at=datetime.fromisoformat(updated), confidential=bool(confidential), eyes=eyes)
+                     updated_at=datetime.fromisoformat(updated), confidential=bool(confidential), eyes=eyes,
+                     closed_by=closed_by if state == "closed" else None)
 
     def _touch(self, number: int) -> None:
         self.db.execute("update issues set updated_at=? where number=?", (self._now(), number))
@@ -78,7 +79,7 @@ class LocalForge:
             raise LookupError(f"no issue #{number}")
         return self._issue(row)
 
-    def list_comments(self, number: int) -> list[Comment]:
+    def list_comments(self, number: int, *, fresh: bool = False) -> list[Comment]:
         self._count()
         rows = self.db.execute("select id, author, body, created_at from comments where issue=? order by id", (number,))
         return [Comment(id=i, author=au, body=b, created_at=datetime.fromisoformat(c)) for i, au, b, c in rows]
@@ -125,6 +126,11 @@ class LocalForge:
         self._touch(number)
         self.db.commit()
         return Comment(id=int(cur.lastrowid or 0), author=self.actor, body=body, created_at=datetime.fromisoformat(now))
+
+    def delete_comment(self, number: int, comment_id: int) -> None:
+        self._count()
+        self.db.execute("delete from comments where id=? and issue=?", (comment_id, number))
+        self.db.commit()
 
     def edit_comment(self, number: int, comment_id: int, body: str) -> None:
         self._count()
@@ -177,7 +183,7 @@ class LocalForge:
 
     def close_issue(self, number: int) -> None:
         self._count()
-        self.db.execute("update issues set state='closed' where number=?", (number,))
+        self.db.execute("update issues set state='closed', closed_by=? where number=?", (self.actor, number))
         self._touch(number)
         self.db.commit()
 

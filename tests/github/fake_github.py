@@ -582,6 +582,7 @@ class FakeGitHub:
             ("POST", rf"{repo}/issues", self._create_issue),
             ("GET", rf"{repo}/issues/comments/(\d+)", self._get_comment),
             ("PATCH", rf"{repo}/issues/comments/(\d+)", self._edit_comment),
+            ("DELETE", rf"{repo}/issues/comments/(\d+)", self._delete_comment),
             ("GET", rf"{repo}/issues/(\d+)", self._get_issue),
             ("PATCH", rf"{repo}/issues/(\d+)", self._edit_issue),
             ("GET", rf"{repo}/issues/(\d+)/comments", self._list_comments),
@@ -713,6 +714,14 @@ class FakeGitHub:
         if int(cid) not in self.comments:
             return 404, {}, {"message": "Not Found", "documentation_url": DOCS}
         return 200, {}, self.comment_json(int(cid))
+
+    def _delete_comment(self, r: Recorded, cid: str) -> tuple[int, dict[str, str], Any]:
+        # DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}: 204 No Content
+        comment = self.comments.pop(int(cid), None)
+        if comment is None:
+            return 404, {}, {"message": "Not Found", "documentation_url": DOCS}
+        self.issues[comment["issue"]].comment_ids.remove(int(cid))
+        return 204, {}, None
 
     def _edit_comment(self, r: Recorded, cid: str) -> tuple[int, dict[str, str], Any]:
         comment = self.comments.get(int(cid))

@@ -36,6 +36,8 @@ def exercise(fake: FakeGitHub) -> None:
     forge.access_of("stranger")
     comment = forge.post_comment(1, "tagging")
     forge.edit_comment(1, comment.id, "tagging, edited")
+    forge.list_comments(1, fresh=True)
+    forge.delete_comment(1, forge.post_comment(1, "a duplicate").id)
     outage = forge.create_issue(title="Outage: checkout", body="<!-- m -->", labels=["outage", "incident::active"])
     forge.find_issue_with_marker("<!-- m -->", "outage")
     forge.add_labels(1, ["incident::active"])
@@ -45,6 +47,7 @@ def exercise(fake: FakeGitHub) -> None:
     forge.pinned_issues()
     forge.unpin_issue(outage.number)
     forge.close_issue(outage.number)
+    forge.paint_labels(["outage", "incident::active"])
     for n in range(3):
         fake.pin(fake.add_issue(f"pinned {n}").number)
     forge.pin_issue(1)  # limit
@@ -69,6 +72,8 @@ def test_the_workload_covers_every_rest_operation_the_forge_uses(traffic: list) 
         ("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments"),
         ("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments"),
         ("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}"),
+        ("DELETE", "/repos/{owner}/{repo}/issues/comments/{comment_id}"),
+        ("GET", "/repos/{owner}/{repo}/labels"),
         ("GET", "/repos/{owner}/{repo}/issues/{issue_number}/reactions"),
         ("GET", "/repos/{owner}/{repo}/issues/{issue_number}/events"),
         ("GET", "/search/issues"),

@@ -345,6 +345,7 @@ class FakeGitLab:
             (re.compile(i + "/notes"), "GET", self._list_notes),
             (re.compile(i + "/notes"), "POST", self._post_note),
             (re.compile(i + r"/notes/(?P<nid>\d+)"), "PUT", self._put_note),
+            (re.compile(i + r"/notes/(?P<nid>\d+)"), "DELETE", self._delete_note),
             (re.compile(i + "/award_emoji"), "GET", self._list_awards),
             (re.compile(i + "/resource_label_events"), "GET", self._list_label_events),
             (re.compile(p + "/members/all"), "GET", self._list_members),
@@ -428,6 +429,17 @@ class FakeGitLab:
         self._quick_actions(f"note on #{iid}", text)
         note = self._add_note(iid, text, self.bot)
         return 201, {}, self._render_note(note, iid)
+
+    def _delete_note(self, query: Any, body: Any, iid: int, nid: int) -> tuple[int, dict[str, str], Any]:
+        # DELETE /projects/:id/issues/:issue_iid/notes/:note_id: 204 No Content
+        notes = self.notes.get(iid, [])
+        note = next((n for n in notes if n["id"] == nid), None)
+        if note is None:
+            return 404, {}, {"message": "404 Note Not Found"}
+        if note["author"] != self.bot:
+            return 403, {}, {"message": "403 Forbidden"}
+        notes.remove(note)
+        return 204, {}, b""
 
     def _put_note(self, query: Any, body: dict[str, Any], iid: int, nid: int) -> tuple[int, dict[str, str], Any]:
         note = next((n for n in self.notes.get(iid, []) if n["id"] == nid), None)

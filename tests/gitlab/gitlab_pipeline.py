@@ -3,6 +3,8 @@ and `outage-bot handle` / `outage-bot tick` run through click's CliRunner."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,10 +55,13 @@ class Pipeline:
         self.last = (path, now)
         return CliRunner().invoke(cli, ["handle", "--now", now], env=self.environ("trigger", path))
 
-    def deliver_again(self) -> Result:
-        """GitLab delivers the same webhook twice (a retried delivery, or "Resend request")."""
+    def deliver_again(self, late: timedelta = timedelta(0)) -> Result:
+        """GitLab delivers the same webhook twice (a retried delivery, or "Resend request"),
+        `late` after the first time."""
         assert self.last is not None
         path, now = self.last
+        if late:
+            now = (datetime.fromisoformat(now.replace("Z", "+00:00")) + late).isoformat()
         self.runs += 1
         return CliRunner().invoke(cli, ["handle", "--now", now], env=self.environ("trigger", path))
 

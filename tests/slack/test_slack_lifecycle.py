@@ -23,7 +23,7 @@ from bot.adapters.local import LocalForge
 from bot.cli import cli
 from bot.config import load
 from bot.events import Event, EventKind
-from bot.executor import channel_of
+from bot.executor import LEASE, channel_of
 from bot.runner import Runner
 
 T0 = datetime(2026, 11, 9, 14, 0, tzinfo=timezone.utc)  # Monday 09:00 in New York
@@ -157,6 +157,7 @@ def test_a_rerun_after_a_crash_between_post_and_record_posts_nothing_twice(tmp_p
     alerts = CHANNELS["outage-alerts"]
     assert len(workspace.roots(alerts)) == 1  # posted, but the ledger does not know
 
+    runs.now = runs.now + LEASE + timedelta(minutes=1)  # the dead run's lease is over
     report = runs.runner().handle(runs.labeled())  # the re-run
     assert not report.failures
     assert len(workspace.roots(alerts)) == 1 and len(workspace.roots(CHANNELS["troubleshooting"])) == 1
@@ -170,6 +171,7 @@ def test_a_rerun_after_a_crash_between_post_and_record_posts_nothing_twice(tmp_p
         runs.runner().tick()
     replies_before = len(workspace.replies(alerts, workspace.roots(alerts)[0]["ts"]))
     assert replies_before >= 1
+    runs.now = runs.now + LEASE + timedelta(minutes=1)  # the dead run's lease is over
     report = runs.runner().tick()
     assert not report.failures
     root = workspace.roots(alerts)[0]

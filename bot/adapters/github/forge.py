@@ -34,6 +34,7 @@ import requests
 from bot.adapters.github import graphql
 from bot.adapters.github.convert import (
     as_utc,
+    closed_by,
     comment_from_object,
     is_pull_request,
     issue_from_graphql,
@@ -162,13 +163,13 @@ class GitHubForge:
         with self._calling(f"GET {self._path}/issues/{number}"):
             gh = self._repo.get_issue(number)
             gh.complete()
-            return self._remember(gh)
+            return self._remember(gh, closer=closed_by(gh))
 
-    def list_comments(self, number: int) -> list[Comment]:
-        if number in self._comments:
+    def list_comments(self, number: int, *, fresh: bool = False) -> list[Comment]:
+        if number in self._comments and not fresh:
             return list(self._comments[number])
         known = self._known.get(number)
-        if known and known.comments == 0:
+        if known and known.comments == 0 and not fresh:
             comments: list[Comment] = []  # the issue we just read has none: no request
         else:
             with self._calling(f"GET {self._path}/issues/{number}/comments"):
@@ -267,6 +268,12 @@ class GitHubForge:
             self._known[number] = replace(known, comments=known.comments + 1)
         return comment
 
+    def delete_comment(self, number: int, comment_id: int) -> None:
+        with self._calling(f"DELETE {self._path}/issues/comments/{comment_id}"):
+            self._repo.get_issue(number).get_comment(comment_id).delete()
+        if number in self._comments:
+            self._comments[number] = [c for c in self._comments[number] if c.id != comment_id]
+
     def edit_comment(self, number: int, comment_id: int, body: str) -> None:
         with self._calling(f"PATCH {self._path}/issues/comments/{comment_id}"):
             self._repo.get_issue(number).get_comment(comment_id).edit(body)
@@ -295,7 +302,6 @@ class GitHubForge:
             self._create_labels(labels)
             with self._calling(request, once=True):
                 gh = self._repo.create_issue(title=title, body=body, labels=list(labels))
-        self._recolour([{"name": label.name, "color": label.color, "description": label.description} for label in gh.labels], labels)
         issue = self._remember(gh)
         self._comments[issue.number] = []
         return issue
@@ -329,7 +335,6 @@ class GitHubForge:
             self._create_labels(missing)
             with self._calling(request):
                 _, data = requester.requestJsonAndCheck("POST", url, input={"labels": missing})
-        self._recolour(data, missing)
         self._set_labels(number, tuple(str(label["name"]) for label in data))
         self._label_times = {k: v for k, v in self._label_times.items() if k[0] != number}
 
@@ -380,8 +385,8 @@ class GitHubForge:
             raise self._graphql_error("unpinIssue", data)
 
     # -- helpers -------------------------------------------------------------------------------
-    def _remember(self, gh: GhIssue) -> Issue:
-        issue = issue_from_object(gh)
+    def _remember(self, gh: GhIssue, *, closer: str | None = None) -> Issue:
+        issue = replace(issue_from_object(gh), closed_by=closer)
         reactions = gh.reactions
         self._known[issue.number] = _Known(
             issue,
@@ -435,8 +440,20 @@ class GitHubForge:
                 if exc.status != 422:
                     raise self._service_error(request, exc) from exc
 
+    def paint_labels(self, names: Sequence[str]) -> None:
+        """Give the bot's labels that GitHub created on the fly (grey) their colour: one listing,
+        and a PATCH for each still grey. The scheduled run calls this once a day, so that an
+        event run never spends requests on looks (the first incident's label event included)."""
+        wanted = {name.lower() for name in names}
+        try:
+            with self._calling(f"GET {self._path}/labels"):
+                labels = [{"name": lb.name, "color": lb.color, "description": lb.description} for lb in self._repo.get_labels()]
+        except ServiceError:
+            return  # cosmetic: try again tomorrow
+        self._recolour([lb for lb in labels if str(lb["name"]).lower() in wanted], names)
+
     def _recolour(self, labels: Sequence[Mapping[str, Any]], added: Sequence[str]) -> None:
-        """Give a label GitHub just created on the fly its colour. Cosmetic: a refusal is ignored."""
+        """Give a label GitHub created on the fly its colour. Cosmetic: a refusal is ignored."""
         wanted = {label.lower() for label in added}
         for label in labels:
             name = str(label["name"])

@@ -192,9 +192,9 @@ class GitLabForge:
             issue = self._project.issues.get(number, **self._opts())
         return self._remember(issue.attributes)
 
-    def list_comments(self, number: int) -> list[Comment]:
+    def list_comments(self, number: int, *, fresh: bool = False) -> list[Comment]:
         """Notes, oldest first, without system notes ("changed the description", "closed")."""
-        if number not in self._comments:
+        if number not in self._comments or fresh:
             with self._calling(f"GET {self._base}/issues/{number}/notes"):
                 notes = self._issue(number).notes.list(
                     sort="asc", order_by="created_at", per_page=PER_PAGE, get_all=True, **self._opts()
@@ -306,6 +306,12 @@ class GitLabForge:
         if number in self._comments:
             self._comments[number].append(comment)
         return comment
+
+    def delete_comment(self, number: int, comment_id: int) -> None:
+        with self._calling(f"DELETE {self._base}/issues/{number}/notes/{comment_id}"):
+            self._issue(number).notes.delete(comment_id, **self._opts())
+        if number in self._comments:
+            self._comments[number] = [c for c in self._comments[number] if c.id != comment_id]
 
     def edit_comment(self, number: int, comment_id: int, body: str) -> None:
         with self._calling(f"PUT {self._base}/issues/{number}/notes/{comment_id}"):
