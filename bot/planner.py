@@ -228,13 +228,15 @@ class _Planner:
             if self.allowed("closing the issue", resolving=True):
                 self.resolve(event.actor, "resolved", UserText(""), closed=event.issue.number)
             else:
-                self.closed_by_stranger()
+                self.not_ended("closed")
         elif event.kind in (EventKind.LABELED, EventKind.UNLABELED, EventKind.EDITED, EventKind.OPENED, EventKind.REOPENED) and on_source:
             if self.policy.labels.acknowledged in event.added() and self.allowed("the acknowledged label"):
                 self.acknowledge(event.actor, "label")
             if severity is None and set(event.removed()) & set(self.policy.all_severity_labels()):
                 if self.allowed("removing the severity label", resolving=True):
                     self.resolve(event.actor, "resolved", UserText("the severity label was removed"))
+                else:
+                    self.not_ended("removed the severity label from")
             elif severity is not None and severity != incident.severity:
                 self.change_severity(severity)
         elif event.kind == EventKind.LABELED and self.policy.labels.acknowledged in event.added():
@@ -348,15 +350,16 @@ class _Planner:
         self.notes.append(f"{how} by {event.actor} ignored: not in the policy's people and no triage access")
         return False
 
-    def closed_by_stranger(self) -> None:
-        """Someone who may not resolve closed an issue of the incident: the issue stays closed,
+    def not_ended(self, what: str) -> None:
+        """Someone who may not resolve (or whom the forge did not name: a lost event) closed an
+        issue of the incident or removed its severity label: the issue stays as they left it,
         the process goes on, and the team is told once (on the outage issue if there is one)."""
         assert self.incident is not None
-        self.notes.append(f"#{self.event.issue.number} closed by {self.event.actor}: the incident goes on")
+        self.notes.append(f"#{self.event.issue.number}: {what} by {self.event.actor or 'someone unknown'}: the incident goes on")
         self.actions.append(a.PostComment(
             key=f"{self.prefix}:closed-not-resolved", target="outage" if self.has_outage_issue() else "source",
             template="closed_not_resolved.md.j2",
-            context=self.ctx(actor=UserText(self.event.actor), closed=self.event.issue.number)))
+            context=self.ctx(actor=UserText(self.event.actor), closed=self.event.issue.number, what=what)))
 
     def on_comment(self) -> None:
         assert self.incident is not None and self.event.comment is not None

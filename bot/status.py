@@ -53,6 +53,7 @@ class Index:
     quiet: dict[int, datetime] = field(default_factory=dict)
     hooks_checked: datetime | None = None
     hook_problem: str | None = None  # what the forge said is wrong with the webhook, shown to readers
+    labels_painted: datetime | None = None  # when the tick last gave the bot's labels their colours
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -63,6 +64,7 @@ class Index:
             "quiet": {str(n): t for n, t in self.quiet.items()},
             "hooks_checked": self.hooks_checked,
             "hook_problem": self.hook_problem,
+            "labels_painted": self.labels_painted,
         }
 
     @classmethod
@@ -72,7 +74,8 @@ class Index:
         entries = {int(n): Entry(**e) for n, e in data.get("entries", {}).items()}
         return cls(entries=entries, history=tuple(data.get("history", ())), last_tick=data.get("last_tick"),
                    done=frozenset(data.get("done", ())), quiet={int(n): t for n, t in data.get("quiet", {}).items()},
-                   hooks_checked=data.get("hooks_checked"), hook_problem=data.get("hook_problem"))
+                   hooks_checked=data.get("hooks_checked"), hook_problem=data.get("hook_problem"),
+                   labels_painted=data.get("labels_painted"))
 
 
 def split(index: Index) -> tuple[Index, Index]:

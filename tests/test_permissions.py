@@ -73,7 +73,7 @@ def test_anyone_else_changes_nothing(way: str, make, status: str) -> None:
     replies = [x for x in planned.actions if isinstance(x, a.PostComment)]
     if way.startswith("/"):  # a command gets the one polite reply
         assert [r.template for r in replies] == ["not_allowed.md.j2"]
-    elif way.startswith("close"):  # the team is told, once, on the outage issue
+    elif way.startswith(("close", "remove")):  # the team is told, once, on the outage issue
         assert [(r.template, r.target, r.key) for r in replies] == [("closed_not_resolved.md.j2", "outage", "1:g1:closed-not-resolved")]
     else:  # reactions and labels: silence
         assert replies == []

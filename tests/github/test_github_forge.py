@@ -181,20 +181,24 @@ def test_find_issue_with_marker(fake: FakeGitHub, forge: GitHubForge) -> None:
     }
 
 
-def test_create_issue_lets_github_create_labels_then_colours_them_once(fake: FakeGitHub, forge: GitHubForge) -> None:
+def test_create_issue_lets_github_create_labels_and_the_tick_colours_them_later(fake: FakeGitHub, forge: GitHubForge) -> None:
     fake.labels["outage"] = {"id": 1, "name": "outage", "color": "123456", "description": "ours"}
 
     issue = forge.create_issue(title="Outage: checkout", body="<!-- m -->", labels=["outage", "incident::active"])
 
     assert issue.labels == ("outage", "incident::active")
     assert issue.author == BOT
-    assert fake.labels["incident::active"]["color"] == "d93f0b"
-    assert fake.labels["outage"]["color"] == "123456"  # a label someone made is left alone
-    assert fake.lines() == [f"POST {REPO}/issues", f"PATCH {REPO}/labels/incident::active"]
+    assert fake.lines() == [f"POST {REPO}/issues"]  # an event run spends nothing on looks
     assert fake.requests[0].body == {"title": "Outage: checkout", "body": "<!-- m -->", "labels": ["outage", "incident::active"]}
     # a new issue has no comments: no request to list them
     assert forge.list_comments(issue.number) == []
-    assert len(fake.requests) == 2
+    assert len(fake.requests) == 1
+    # the tick paints them, once a day: one listing, a PATCH for each still grey
+    fake.clear()
+    forge.paint_labels(["outage", "incident::active", "priority::highest"])
+    assert fake.labels["incident::active"]["color"] == "d93f0b"
+    assert fake.labels["outage"]["color"] == "123456"  # a label someone made is left alone
+    assert fake.lines() == [f"GET {REPO}/labels", f"PATCH {REPO}/labels/incident::active"]
 
 
 def test_create_issue_on_a_github_that_refuses_unknown_labels(fake: FakeGitHub, forge: GitHubForge) -> None:
@@ -216,7 +220,7 @@ def test_create_issue_on_a_github_that_refuses_unknown_labels(fake: FakeGitHub, 
 def test_add_labels_is_one_request_and_skips_labels_already_on(fake: FakeGitHub, forge: GitHubForge) -> None:
     fake.add_issue(labels=["priority::highest"])
     forge.add_labels(1, ["incident::active", "priority::highest"])
-    assert fake.lines() == [f"POST {REPO}/issues/1/labels", f"PATCH {REPO}/labels/incident::active"]
+    assert fake.lines() == [f"POST {REPO}/issues/1/labels"]  # colours come from the tick (paint_labels)
     assert fake.requests[0].body == {"labels": ["incident::active", "priority::highest"]}
 
     fake.clear()

@@ -162,7 +162,7 @@ WAYS = [
     Way("acknowledged label", ack_label, "acknowledged", "none"),
     Way("close the source issue", close(1), "resolved", "closed", closes=1),
     Way("close the outage issue", close(2), "resolved", "closed", closes=2),
-    Way("remove the severity label", unlabel, "resolved", "none"),
+    Way("remove the severity label", unlabel, "resolved", "unlabeled"),
 ]
 IDS = [w.name.replace(" ", "-") for w in WAYS]
 
@@ -210,10 +210,13 @@ def test_a_stranger_changes_nothing(fake: FakeGitHub, sink: ChatSink, tmp_path: 
     incident = run.incident()
     assert incident.status == "active" and incident.acknowledged_by is None and incident.resolved_by is None
     after = run.seen()
-    replies = {"none": (0, 0), "command": (1, 0), "closed": (0, 1)}[way.reply]
+    replies = {"none": (0, 0), "command": (1, 0), "closed": (0, 1), "unlabeled": (0, 1)}[way.reply]
     assert (after["comments on #1"] - before["comments on #1"], after["comments on #2"] - before["comments on #2"]) == replies
     if way.reply == "command":
         assert f"Thanks, {STRANGER}." in run.bot_comments(1)[-1] and "was not applied" in run.bot_comments(1)[-1]
+    if way.reply == "unlabeled":
+        assert f"{STRANGER} removed the severity label from #1" in run.bot_comments(2)[-1]
+        assert "the incident is still open" in run.bot_comments(2)[-1]
     if way.reply == "closed":
         assert f"{STRANGER} closed #{way.closes}" in run.bot_comments(2)[-1]
         assert "the incident is still open" in run.bot_comments(2)[-1]
@@ -237,10 +240,6 @@ def the_process_goes_on(run: Run) -> None:
     assert len(run.sink.posts) > chat
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core bug: a refused removal of the severity label leaves no trace in the ledger; the next tick finds the "
-    "issue open without a severity label and resolves the incident as 'outage-bot' (Runner.tick, the loop over "
-    "index entries not in the listing: actor_trusted=closer is None, closer is always None for UNLABELED)"))
 def test_after_a_strangers_unlabeling_the_process_goes_on(fake: FakeGitHub, sink: ChatSink, tmp_path: Path) -> None:
     run = declare(fake, sink, tmp_path)
     unlabel(run, STRANGER)
@@ -287,10 +286,6 @@ def test_the_reporter_may_not_close_the_outage_issue_even_so(fake: FakeGitHub, s
     assert run.incident().status == "active"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core bug: the status index learns of an incident only from a tick, and the tick lists open issues only: a source "
-    "issue a stranger closes before the first tick indexed its incident is never seen again (Runner.tick: neither "
-    "`open_sources` nor `index.entries` holds it), so nobody is reminded or called"))
 def test_a_stranger_closing_before_the_first_tick_leaves_the_process_running(fake: FakeGitHub, sink: ChatSink, tmp_path: Path) -> None:
     run = Run(fake, sink, tmp_path)
     fake.add_issue("Checkout is down", "Every order fails with a 502.", author=REPORTER, at=T0 - timedelta(minutes=5))
@@ -302,10 +297,6 @@ def test_a_stranger_closing_before_the_first_tick_leaves_the_process_running(fak
     the_process_goes_on(run)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "adapter + core: a close whose event was lost is judged by the tick from Issue.closed_by, which the GitHub adapter "
-    "never fills (GET /issues/{n} has `closed_by`); Runner.tick then takes the closer as trusted "
-    "(`actor_trusted=closer is None`) and resolves the incident"))
 def test_a_strangers_close_whose_event_was_lost_resolves_nothing(fake: FakeGitHub, sink: ChatSink, tmp_path: Path) -> None:
     run = declare(fake, sink, tmp_path)
     fake.close(1, actor=STRANGER, at=ACT)  # the `closed` run never happened (a lost event, a disabled workflow)

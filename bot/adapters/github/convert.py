@@ -41,6 +41,7 @@ def issue_from_payload(data: Mapping[str, Any]) -> Issue:
         # Older payloads have no reactions rollup: unknown, not zero.
         eyes=int(reactions["eyes"]) if isinstance(reactions, Mapping) and "eyes" in reactions else None,
         node_id=data.get("node_id"),
+        closed_by=_login(data.get("closed_by")),
     )
 
 
@@ -61,6 +62,16 @@ def issue_from_object(issue: GhIssue) -> Issue:
         eyes=int(reactions["eyes"]) if reactions and "eyes" in reactions else None,
         node_id=issue.node_id,
     )
+
+
+def closed_by(issue: GhIssue) -> str | None:
+    """Who closed it. Only `GET /issues/{n}` carries `closed_by`: call this on an issue fetched
+    whole (`complete()`), where reading raw_data costs no request."""
+    return _login(issue.raw_data.get("closed_by"))
+
+
+def _login(user: Any) -> str | None:
+    return str(user["login"]) if isinstance(user, Mapping) and user.get("login") else None
 
 
 def is_pull_request(issue: GhIssue) -> bool:

@@ -57,6 +57,7 @@ def issue_from_rest(data: Mapping[str, Any]) -> Issue:
         # Listings carry only thumbs up/down counters (`upvotes`/`downvotes`), never 👀: the
         # emoji webhook tells about acknowledgements instead.
         eyes=None,
+        closed_by=str((data.get("closed_by") or {}).get("username") or "") or None,
     )
 
 
