@@ -14,9 +14,9 @@ retries it, and this run ends with exit 2 naming the channel and the error.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-import uuid
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
