@@ -56,8 +56,8 @@ PRIVATE_INDEX_TITLE = "outage-bot: confidential incidents (members only)"
 Log = Callable[[str], None]
 # A run that finds another at work on the same incident waits this long between looks, this
 # many times (about a minute), before leaving the rest to the next run.
-BUSY_WAIT = 4.0
-BUSY_TRIES = 15
+BUSY_WAIT = 2.0
+BUSY_TRIES = 30
 Loaded = tuple[Ledger | None, Comment | None, list[Comment]]  # the ledger, its comment, all comments
 
 

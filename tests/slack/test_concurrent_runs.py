@@ -1,0 +1,72 @@
+"""Issue "Exactly once", item 3: runs of one incident started at the same moment, with no CI
+concurrency group at all, end with one outage issue (open, pinned), one tag comment and one
+root alert per channel. Each run is a real `outage-bot` process, as CI starts them, against
+the fake GitHub and the fake Slack."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from chat_samples import DEFAULT_CHANNELS
+from fake_slack import TOKEN, FakeSlack
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "github"))
+from fake_github import BOT, FakeGitHub  # tests/github is not a package, on purpose
+from github_helpers import webhook
+
+from bot.ledger import decode_ledger, outage_source
+
+T0 = datetime(2026, 11, 9, 14, 0, tzinfo=timezone.utc)
+POLICY = str(Path(__file__).resolve().parents[1] / "fixtures" / "team_policy.yml")
+ROOT = Path(__file__).resolve().parents[2]
+REPEAT = 20
+
+
+def start(github: FakeGitHub, slack: FakeSlack, args: list[str], **env: str) -> subprocess.Popen[str]:
+    environ = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT),
+               **github.env(SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=slack.api_url, **env)}
+    command = [sys.executable, "-c", "from bot.cli import main; main()", *args, "--config", POLICY,
+               "--now", (T0 + timedelta(seconds=20)).isoformat()]
+    return subprocess.Popen(command, env=environ, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def one_round(tmp: Path) -> list[str]:
+    """Two deliveries of the label event and a tick, at once. Returns what went wrong."""
+    with FakeGitHub() as github, FakeSlack() as slack:
+        for name, cid in DEFAULT_CHANNELS.items():
+            slack.add_channel(name, id=cid, private=name == "security-incidents")
+        issue = github.add_issue("Checkout is down", "Every order fails.", author="reporter", at=T0 - timedelta(minutes=5))
+        github.label(issue.number, "priority::highest", actor="reporter", at=T0)
+        github.now = T0 + timedelta(seconds=20)
+        event = tmp / "labeled.json"
+        event.write_text(json.dumps(webhook(github, "issues", "labeled", issue.number, sender="reporter", label="priority::highest")),
+                         encoding="utf-8")
+        runs = [start(github, slack, ["handle"], GITHUB_EVENT_NAME="issues", GITHUB_EVENT_PATH=str(event)) for _ in range(2)]
+        runs.append(start(github, slack, ["tick"], GITHUB_EVENT_NAME="schedule"))
+        outputs = [run.communicate(timeout=120)[0] for run in runs]
+        problems = [f"exit {run.returncode}: {out[-500:]}" for run, out in zip(runs, outputs) if run.returncode != 0]
+        outage_issues = [i for i in github.issues.values() if outage_source(i.body or "") == issue.number]
+        if len(outage_issues) != 1 or outage_issues[0].state != "open":
+            problems.append(f"outage issues: {[(i.number, i.state) for i in outage_issues]}")
+        elif github.pinned != [outage_issues[0].number]:
+            problems.append(f"pinned: {github.pinned}")
+        ledgers = [c for c in github.comments_on(issue.number) if c["user"] == BOT and decode_ledger(c["body"])]
+        if len(ledgers) != 1:
+            problems.append(f"{len(ledgers)} tag comments")
+        for channel in ("outage-alerts", "troubleshooting"):
+            roots = slack.roots(DEFAULT_CHANNELS[channel])
+            if len(roots) != 1:
+                problems.append(f"{len(roots)} root alerts in {channel}")
+        return problems
+
+
+@pytest.mark.slow
+def test_two_deliveries_and_a_tick_at_once_converge_every_time(tmp_path: Path) -> None:
+    failed = {n: problems for n in range(REPEAT) if (problems := one_round(tmp_path))}
+    assert failed == {}, f"{len(failed)}/{REPEAT} rounds did not converge: {failed}"
