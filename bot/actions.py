@@ -56,6 +56,11 @@ class OpenOutageIssue(Action):
     incident: bool = True
     context: dict[str, Any] = field(default_factory=dict)
 
+    def describe(self) -> str:
+        # CI job logs are public on public projects: a confidential title never goes there.
+        title = "(confidential)" if self.confidential else repr(self.title)
+        return f"OpenOutageIssue(title={title}, labels={self.labels!r}, confidential={self.confidential!r})"
+
 
 @dataclass(frozen=True)
 class EditOutageIssue(Action):

@@ -209,6 +209,10 @@ class Runner:
         updated = self._index_update(index, issue.number, issue, ledger, source_closed=True)
         self._save_split(index, updated, public_issue, private_issue, report)
 
+    def _stored(self, index: Index) -> tuple[Index, Index | None]:
+        public, private = split(index)
+        return public, private if self.forge.capabilities.confidential_issues else None
+
     def _save_split(self, before: Index, index: Index, public_issue: Issue | None, private_issue: Issue | None, report: Report) -> None:
         (public, private), (public_before, private_before) = split(index), split(before)
         if public != public_before:
@@ -284,8 +288,11 @@ class Runner:
         index = self._handoffs(index, report)
         index = self._check_hooks(index, report, lost_event=report.lost_events > 0)
         index = self._paint_labels(index)
-        index = replace(index, last_tick=self.now) if (index != before or self._heartbeat_due(before)) else index
-        if index != before:
+        # What would be written: the public index, and the private one where the forge keeps it
+        # (GitHub has no confidential issue to keep it in, so its changes are no reason to write).
+        written = self._stored(index) != self._stored(before)
+        index = replace(index, last_tick=self.now) if (written or self._heartbeat_due(before)) else index
+        if self._stored(index) != self._stored(before):
             self._save_split(before, index, status_issue, private_issue, report)
         report.lines.append(f"tick at {self.now.isoformat()}: {len(open_sources)} open incident issue(s)")
         return report
