@@ -171,12 +171,6 @@ def test_the_confidential_incident_lived_in_private_on_gitlab(life: Life) -> Non
     assert fake.quick_actions == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "job log: the run prints each action it performed (bot/executor.py `outcome.performed.append("
-    "action.describe())`, bot/actions.py Action.describe() lists every field but key and context, "
-    "bot/cli.py _finish echoes it), so opening the confidential outage issue prints "
-    "`OpenOutageIssue(title='Outage: <the confidential title>', ..., confidential=True, ...)` "
-    "into the CI job log, which a public project's visitors can read (public pipelines)"))
 def test_the_job_logs_do_not_name_it_on_gitlab(life: Life) -> None:
     """A public project's job logs are public: no title, no resolution note in them (the
     number is not looked for: the source issue here is public anyway)."""
