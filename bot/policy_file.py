@@ -6,7 +6,9 @@ fetched, and every problem is reported at once rather than one per CI run.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -140,11 +142,31 @@ def _locate(path: Path, positions: Positions) -> tuple[int, int]:
     return (1, 1)
 
 
-def _pydantic_problems(exc: ValidationError, file: str, positions: Positions) -> Iterable[Problem]:
+def _file_path(loc: tuple[Any, ...], data: Any) -> Path:
+    """A pydantic error's location as keys of the file. Its own steps (function-after[...], a
+    union member's type, [key]) are left out; a key of the file is kept whatever its name,
+    even one containing "[". The last step of a `missing` error is the key that is absent."""
+    out: list[Any] = []
+    node = data
+    for i, part in enumerate(loc):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif i == len(loc) - 1 and isinstance(node, dict) and not (isinstance(part, str) and "[" in part):
+            node = None
+        else:
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _pydantic_problems(exc: ValidationError, file: str, positions: Positions, data: Any) -> Iterable[Problem]:
     for error in exc.errors():
-        # Drop pydantic's internal steps (e.g. function-after[...]) that are not keys of the file.
-        path: Path = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
+        path = _file_path(error["loc"], data)
         kind = error["type"]
+        if kind == "extra_forbidden" and not path:
+            continue  # cannot happen for a key of the file; nothing to name
         if kind == "extra_forbidden":
             message = f"unknown key {path[-1]!r}" + _did_you_mean(path, positions)
         elif kind == "missing":
@@ -228,6 +250,14 @@ def parse_policy(text: str, file: str, *, template_names: set[str] | None = None
     data, positions, problems = _compose(text, file)
     if not isinstance(data, dict):
         raise ConfigError([Problem(file, 1, 1, "a policy is a mapping of keys (timezone, people, severities, ...)")])
+    if "source" in data:  # the model's own field, set below: the file must not set it quietly
+        problems.append(Problem(file, *_locate(("source",), positions), "source: unknown key 'source'" + _did_you_mean(("source",), positions)))
+        data = {k: v for k, v in data.items() if k != "source"}
+    limits = _duration_limits(data, positions, file)
+    if limits:
+        problems.extend(limits)
+        # Checked in their place (a placeholder), so that the rest is still validated.
+        data = _replaced(data, [path for path, _ in _durations(data) if _too_long(_)], "1w")
     policy = None
     attempt = data
     for _ in range(5):
@@ -236,21 +266,87 @@ def parse_policy(text: str, file: str, *, template_names: set[str] | None = None
             break
         except ValidationError as exc:
             if attempt is data:
-                problems.extend(_pydantic_problems(exc, file, positions))
+                problems.extend(_pydantic_problems(exc, file, positions, data))
             # Drop the offending values and validate again, so that reference problems
             # elsewhere are reported in the same run rather than the next.
-            bad = [tuple(p for p in e["loc"] if not (isinstance(p, str) and "[" in p)) for e in exc.errors()]
+            bad = [_file_path(e["loc"], attempt) for e in exc.errors()]
             if any(e["type"] == "missing" for e in exc.errors()):
                 break
             attempt = _without(attempt, [b for b in bad if b])
-    if policy is None or problems:
-        if policy is not None:
+    dates = _date_limits(policy, positions, file) if policy is not None else []
+    if policy is None or problems or dates:
+        if policy is not None and not dates:  # the on-call checks would overflow on such dates
             problems.extend(_reference_problems(policy, positions, file, template_names))
-        raise ConfigError(sorted(set(problems), key=lambda p: (p.line, p.column, p.message)))
+        raise ConfigError(sorted(set(problems + dates), key=lambda p: (p.line, p.column, p.message)))
     problems.extend(_reference_problems(policy, positions, file, template_names))
     if problems:
         raise ConfigError(sorted(problems, key=lambda p: (p.line, p.column)))
     return policy
+
+
+# Deadlines, reminders and shifts are computed from these, and Python's datetime ends in the
+# year 9999: a duration over 10 years or a date outside 1970-2999 is refused here, located,
+# rather than overflowing in the middle of an incident.
+MAX_DURATION = 520 * 7 * 86400  # seconds: 520w
+YEARS = (1970, 2999)
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_DURATION_KEYS = {"acknowledge_within", "resolve_within", "breach_repeat", "remind_before", "after", "shift"}
+
+
+def _durations(data: Any, path: Path = ()) -> Iterable[tuple[Path, str]]:
+    """The policy's duration texts with their paths: the Duration fields of bot.policy (a list
+    item of remind_before included)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _durations(value, path + (key,))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _durations(value, path + (i,))
+    elif isinstance(data, str) and (path[-1:] and path[-1] in _DURATION_KEYS or path[-2:-1] == ("remind_before",)):
+        yield path, data
+
+
+def _seconds(text: str) -> int | None:
+    """A duration's length in seconds, counted without timedelta (which overflows); None when
+    the text is not a duration (bot.durations reports that)."""
+    if not re.fullmatch(r"(?:\d+[smhdw])+", text.strip()):
+        return None
+    return sum(int(amount) * _UNIT[unit] for amount, unit in re.findall(r"(\d+)([smhdw])", text))
+
+
+def _too_long(text: str) -> bool:
+    seconds = _seconds(text)
+    return seconds is not None and seconds > MAX_DURATION
+
+
+def _duration_limits(data: Any, positions: Positions, file: str) -> list[Problem]:
+    return [Problem(file, *_locate(path + (VALUE,), positions),
+                    f"{_dotted(path)}: {text!r} is longer than 520w (10 years), the longest duration outage-bot plans with")
+            for path, text in _durations(data) if _too_long(text)]
+
+
+def _replaced(data: Any, paths: list[Path], value: Any) -> Any:
+    import copy
+
+    out = copy.deepcopy(data)
+    for path in paths:
+        node = out
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = value
+    return out
+
+
+def _date_limits(policy: Policy, positions: Positions, file: str) -> list[Problem]:
+    if policy.oncall is None:
+        return []
+    rotation = policy.oncall.rotation
+    dated: list[tuple[Path, date]] = [(("oncall", "rotation", "start"), rotation.start)]
+    dated += [(("oncall", "rotation", "skip", who), day) for who, day in rotation.skip.items()]
+    for i, override in enumerate(policy.oncall.overrides):
+        dated += [(("oncall", "overrides", i, "from"), override.from_), (("oncall", "overrides", i, "to"), override.to)]
+    return [Problem(file, *_locate(path + (VALUE,), positions), f"{_dotted(path)}: {value} is outside the years 1970 to 2999")
+            for path, value in dated if not YEARS[0] <= value.year <= YEARS[1]]
 
 
 def _reference_problems(policy: Policy, positions: Positions, file: str, template_names: set[str] | None) -> list[Problem]:

@@ -141,3 +141,42 @@ def test_a_scalar_that_does_not_fit_its_tag_is_located_and_the_rest_is_still_che
     found = problems(GOOD.replace("timezone: America/New_York", "timezone: !!int abc") + "bogus: 1\n")
     assert "p.yml:1:11: timezone: cannot read 'abc' as int" in found
     assert any("unknown key 'bogus'" in p for p in found), found
+
+
+def test_a_key_with_a_bracket_and_a_key_named_source_are_unknown_keys() -> None:
+    found = problems(GOOD + '"[": 1\nsource: elsewhere\n')
+    assert any(p.startswith("p.yml:13:1: [: unknown key '['") for p in found), found
+    assert any(p.startswith("p.yml:14:1: source: unknown key 'source'") for p in found), found
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (("resolve_within: 24h", "resolve_within: 99999999999w"),
+     "p.yml:10:21: severities.critical.resolve_within: '99999999999w' is longer than 520w (10 years)"),
+    (("resolve_within: 24h", "resolve_within: 521w"), "severities.critical.resolve_within: '521w' is longer than 520w"),
+    (("resolve_within: 24h", "resolve_within: 24h\n    remind_before: [1h, 1000w]"),
+     "severities.critical.remind_before[1]: '1000w' is longer than 520w"),
+])
+def test_a_duration_too_long_to_plan_with_is_located(change: tuple[str, str], expected: str) -> None:
+    found = problems(GOOD.replace(*change))
+    assert any(expected in p for p in found), found
+
+
+DATED = """\
+oncall:
+  rotation: {members: [taylor, will], start: START}
+  overrides: [{who: taylor, instead_of: will, from: FROM, to: 2026-12-28T12:00}]
+"""
+
+
+@pytest.mark.parametrize(("start", "start_from", "expected"), [
+    ("9999-12-27", "2026-12-21T12:00", "oncall.rotation.start: 9999-12-27 is outside the years 1970 to 2999"),
+    ("2026-11-02", "1900-12-21T12:00", "oncall.overrides[0].from: 1900-12-21 12:00:00 is outside the years 1970 to 2999"),
+])
+def test_a_date_outside_the_years_outage_bot_plans_in_is_located(start: str, start_from: str, expected: str) -> None:
+    found = problems(GOOD + DATED.replace("START", start).replace("FROM", start_from))
+    assert any(expected in p for p in found), found
+
+
+def test_a_time_zone_that_is_a_tzdata_folder_is_unknown() -> None:
+    found = problems(GOOD.replace("America/New_York", "America"))
+    assert found == ["p.yml:1:11: timezone: unknown time zone 'America' (expected: an IANA name like America/New_York)"]
