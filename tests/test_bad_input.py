@@ -131,6 +131,7 @@ def local(tmp_path: Path, event: bytes | dict[str, object], *extra: str) -> Resu
     ({"action": "label", "issue": "abc", "label": "P0"}, "field `issue` is 'abc' (expected: an issue number, like 1)"),
     ({"action": "label", "issue": [1], "label": "P0"}, "field `issue` is [1] (expected: an issue number, like 1)"),
     ({"action": "label", "issue": True, "label": "P0"}, "field `issue` is true (expected: an issue number, like 1)"),
+    ({"action": "label", "issue": 2**63, "label": "P0"}, "field `issue` is 9223372036854775808 (expected: an issue number"),
     ({"action": "label", "issue": 7, "label": "P0"}, "there is no issue #7 in "),
     ({"action": "close", "issue": 99}, "there is no issue #99 in "),
     ({"action": "label", "label": "P0"}, "field `issue` is missing"),

@@ -22,7 +22,6 @@ from bot.adapters.local import LocalForge
 from bot.errors import NotUtf8, UserError
 from bot.events import Event, EventKind
 
-
 VERBS = ("open", "label", "unlabel", "comment", "react", "close", "reopen")
 
 
@@ -47,7 +46,7 @@ def act(forge: LocalForge, action: dict[str, Any], source: str = "local event") 
     number = action["issue"]
     if isinstance(number, str) and number.isascii() and number.isdigit():
         number = int(number)  # "1" was always read as 1
-    if isinstance(number, bool) or not isinstance(number, int) or number <= 0:
+    if isinstance(number, bool) or not isinstance(number, int) or not 0 < number < 2**31:
         raise UserError(f"{source}: field `issue` is {_shown(number)} (expected: an issue number, like 1)")
     try:
         forge.get_issue(number)

@@ -275,6 +275,7 @@ def labeled_on_the_fake(fake: FakeGitHub) -> dict[str, Any]:
     (("issue", "number"), True, "field `issue.number` is a boolean, not a positive whole number"),
     (("issue", "number"), 1.5, "field `issue.number` is a number, not a positive whole number"),
     (("issue", "number"), -3, "field `issue.number` is the number -3, not a positive whole number"),
+    (("issue", "number"), 2**31, "field `issue.number` is the number 2147483648, not a positive whole number"),
     (("issue", "labels"), "priority::highest", "field `issue.labels` is a string, not a list"),
     (("issue", "labels"), [{"name": ["x"]}], "field `issue.labels[0].name` is missing or not a string"),
     (("issue", "labels"), ["priority::highest"], "field `issue.labels[0].name` is missing or not a string"),

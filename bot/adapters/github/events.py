@@ -79,7 +79,7 @@ def event_from_payload(name: str, payload: Mapping[str, Any], path: str = "<payl
             raise NotMine(f"issue_comment.{action}: outage-bot only reads new comments")
         read.not_a_pull_request("comment on pull request")
         comment = Comment(
-            id=read.number("comment.id"),
+            id=read.number("comment.id", limit=2**63),  # comment ids are 64-bit
             author=read.text("comment.user.login"),
             body=read.optional_text("comment.body"),
             created_at=read.time("comment.created_at"),
@@ -164,9 +164,10 @@ class _Reader:
             raise self._missing(dotted, f"is {_kind(value)}, not a string")
         return value or ""
 
-    def number(self, dotted: str) -> int:
+    def number(self, dotted: str, *, limit: int = 2**31) -> int:
+        """A positive whole number below `limit`: issue numbers are GraphQL Ints (32 bits)."""
         value = self.value(dotted)
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < limit:
             raise self._missing(dotted, f"is {_kind(value)}, not a positive whole number")
         return value
 
