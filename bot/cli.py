@@ -13,13 +13,12 @@ from typing import Any
 
 import click
 
-from bot.config import check_templates, load, policy_path
+from bot.config import check_templates, load, policy_path, service_url
 from bot.errors import ConfigError, NotMine, NotUtf8, OutageBotError, UserError
 from bot.executor import channel_of
 from bot.policy import Policy
 from bot.ports import Forge, Notifier
 from bot.resources import default_policy_path
-
 
 DEFAULT_POLICY_NOTICE = (
     "outage-bot: no .outage-bot.yml: using the bundled default policy, whose people are placeholders"
@@ -135,6 +134,7 @@ class Context:
         self.now = now
         self.db = db
         self.forge: Forge = self._forge()
+        _check_chat_urls(self.environ)  # before a local event changes anything
 
     def _forge(self) -> Forge:
         if self.forge_name == "local":
@@ -186,6 +186,16 @@ class Context:
 
         return Runner(self.forge, self.notifiers, self.policy, self.renderer, now=self.now, dry_run=self.dry_run,
                       log=lambda line: click.echo(f"  {line}"))
+
+
+def _check_chat_urls(environ: Mapping[str, str]) -> None:
+    """Slack's URL variables, checked before a client is built from them (a malformed one
+    failed inside urllib with a traceback). A webhook URL is a credential: never shown."""
+    for name, value in sorted(environ.items()):
+        if name == "SLACK_API_URL":
+            service_url(name, value, "https://slack.com/api/")
+        elif name == "SLACK_WEBHOOK_URL" or name.startswith("SLACK_WEBHOOK_URL_"):
+            service_url(name, value, "https://hooks.slack.com/services/...", secret=True)
 
 
 def _local_db(open_db: Callable[[], Any], db: str) -> Any:

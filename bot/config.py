@@ -81,10 +81,11 @@ def _template_encodings(folder: Path) -> list[Problem]:
     return problems
 
 
-def service_url(variable: str, value: str, example: str) -> str:
+def service_url(variable: str, value: str, example: str, *, secret: bool = False) -> str:
     """The URL an environment variable gives for a service, checked before any request is
     built from it: a malformed one would otherwise fail deep inside an HTTP library.
-    The message never shows a password or token written into the URL."""
+    The message never shows a password or token written into the URL, and no part of a
+    `secret` one (a Slack webhook's path is its credential)."""
     url = value.strip()
     try:
         parts = urlsplit(url)
@@ -92,6 +93,8 @@ def service_url(variable: str, value: str, example: str) -> str:
     except ValueError:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        if secret:
+            raise UserError(f"{variable} is not an http(s) URL (expected: one like {example}; the value is secret, not shown)")
         shown = re.sub(r"(?<=//)[^/@]*@", "***@", url)
         raise UserError(f"{variable} is {shown!r} (expected: an http(s) URL like {example})")
     return url

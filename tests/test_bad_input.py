@@ -199,6 +199,24 @@ def test_a_malformed_gitlab_api_url_is_named(url: str) -> None:
     assert line == f"outage-bot: CI_API_V4_URL is {url!r} (expected: an http(s) URL like https://gitlab.com/api/v4)"
 
 
+@pytest.mark.parametrize(("variable", "value", "expected"), [
+    ("SLACK_WEBHOOK_URL", "http://[::1/services/T0/B0/s3cr3t",
+     "SLACK_WEBHOOK_URL is not an http(s) URL (expected: one like https://hooks.slack.com/services/...; the value is secret, not shown)"),
+    ("SLACK_WEBHOOK_URL_SECURITY", "hooks.slack.com/services/T0/B0/s3cr3t",
+     "SLACK_WEBHOOK_URL_SECURITY is not an http(s) URL (expected: one like https://hooks.slack.com/services/...; the value is secret, not shown)"),
+    ("SLACK_API_URL", "ftp://slack.example", "SLACK_API_URL is 'ftp://slack.example' (expected: an http(s) URL like https://slack.com/api/)"),
+])
+def test_a_malformed_chat_url_is_named_before_the_event_changes_anything(tmp_path: Path, variable: str, value: str,
+                                                                          expected: str) -> None:
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps({"action": "open", "title": "API down", "labels": ["priority::highest"]}))
+    db = tmp_path / "f.sqlite"
+    args = ["handle", "--forge", "local", "--db", str(db), "--config", str(POLICY), "--event", str(path), "--now", NOW]
+    line = one_line(run(args, {variable: value, "SLACK_BOT_TOKEN": "xoxb-test"}))
+    assert line == f"outage-bot: {expected}" and "s3cr3t" not in line
+    assert "API down" not in db.read_bytes().decode("utf-8", "replace")  # the local event was not applied
+
+
 # -- click's usage errors exit 1, keeping click's message ------------------------------------------------
 @pytest.mark.parametrize(("args", "expected"), [
     (["tick", "--forge", "local", "--now", "yesterday"], "Invalid value for --now: 'yesterday' is not an ISO-8601 time"),
