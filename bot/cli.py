@@ -58,14 +58,14 @@ class _Group(click.Group):
         try:
             return super().make_context(*args, **kwargs)
         except click.UsageError as exc:
-            exc.exit_code = 1
+            exc.exit_code = 1  # type: ignore[misc]  # a ClassVar in click's stubs; set per instance on purpose
             raise
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
-            exc.exit_code = 1
+            exc.exit_code = 1  # type: ignore[misc]  # a ClassVar in click's stubs; set per instance on purpose
             raise
 
 

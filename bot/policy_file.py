@@ -149,9 +149,8 @@ def _file_path(loc: tuple[Any, ...], data: Any) -> Path:
     out: list[Any] = []
     node = data
     for i, part in enumerate(loc):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if (isinstance(node, dict) and part in node) or (
+                isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
             node = node[part]
         elif i == len(loc) - 1 and isinstance(node, dict) and not (isinstance(part, str) and "[" in part):
             node = None

@@ -240,10 +240,10 @@ def test_usage_errors_exit_1_with_clicks_message(args: list[str], expected: str)
 def test_usage_errors_exit_1_from_the_installed_console_script(tmp_path: Path) -> None:
     exe = shutil.which("outage-bot") or str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "outage-bot")
     for args in (["tick", "--now", "yesterday"], ["validate", "--config", "/tmp"], ["nope"]):
-        done = subprocess.run([exe, *args], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+        done = subprocess.run([exe, *args], check=False, capture_output=True, text=True, timeout=60, cwd=tmp_path)
         assert done.returncode == 1, (args, done.stderr)
         assert "Traceback" not in done.stderr and "Error:" in done.stderr
-    done = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    done = subprocess.run([exe, "--help"], check=False, capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 0 and "Usage: outage-bot" in done.stdout
 
 
@@ -251,6 +251,6 @@ def test_a_bad_policy_through_the_console_script_is_one_line(tmp_path: Path) -> 
     exe = shutil.which("outage-bot") or str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "outage-bot")
     policy = tmp_path / "policy.yml"
     policy.write_text("a: &x [*x]\n")
-    done = subprocess.run([exe, "validate", "--config", str(policy)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([exe, "validate", "--config", str(policy)], check=False, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert f"{policy}:1:8: a[0]: this alias refers to a value that contains it" in done.stderr
