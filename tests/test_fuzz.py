@@ -4,7 +4,7 @@ The property is the same everywhere: exit 0, 1 or 2 and never a traceback. Polic
 the bundled presets and the contract's example, mutated as data (a key dropped, a value of
 another type or an awkward one) and as text (YAML syntax, anchors, tags, bytes spliced in), plus
 random YAML and random bytes. A policy that still validates is then used: an incident is declared
-on the local forge, ticked a day and a month later, and the on-call schedule printed. Events for
+on the local forge, ticked a day and a month later, and the on-call views printed. Events for
 GitHub and GitLab are fuzzed next to their fakes: tests/github/test_github_fuzz.py and
 tests/gitlab/test_gitlab_fuzz.py.
 """
@@ -101,7 +101,8 @@ def check_policy(tmp_path: Path, content: bytes) -> None:
     no_traceback(run(["handle", *local, "--event", str(opened), "--now", NOW]))
     no_traceback(run(["tick", *local, "--now", "2026-11-10T14:00Z"]))
     no_traceback(run(["tick", *local, "--now", "2026-12-10T14:00Z"]))
-    no_traceback(run(["oncall", "schedule", "--config", str(policy), "--at", NOW]), frozenset({0, 1}))
+    for view in (["now", "--json"], ["schedule"], ["ics"]):
+        no_traceback(run(["oncall", *view, "--config", str(policy), "--at", NOW]), frozenset({0, 1}))
 
 
 @FAST
