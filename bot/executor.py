@@ -27,6 +27,8 @@ from bot.ledger import (
     Ledger,
     decode_ledger,
     encode_ledger,
+    intent_marker,
+    intents_in,
     key_marker,
     keys_in,
     outage_marker,
@@ -107,16 +109,34 @@ class Executor:
             return outcome
         if current == old and ledger_comment is not None and not current.outbox:
             return outcome  # nothing new and nothing pending: no request at all
+        # A plan that starts with notices on the source issue writes them as one comment, which
+        # carries the rest of the plan's keys: that comment is its write-ahead record, so the
+        # ledger is written once, at the end (a busy tick: 3 requests an incident, not 5).
+        # Keys such a comment holds that the ledger does not are pending: looked up first.
+        pending_before |= {k for c in comments if self.by_bot(c.author) for k in (*keys_in(c.body), *intents_in(c.body))} - set(old.done)
+        group = self._notices(current) if ledger_comment is not None and not old.outbox else []
         declaring = ledger_comment is None
-        current = replace(current, lease=(self.run_id, self.now + LEASE))
-        ledger_comment, current = self._save(current, ledger_comment, outcome)
-        if declaring and self._withdrawn(current.incident.source, ledger_comment, outcome):
-            return outcome
+        if not group:
+            current = replace(current, lease=(self.run_id, self.now + LEASE))
+            ledger_comment, current = self._save(current, ledger_comment, outcome)
+            if declaring and self._withdrawn(current.incident.source, ledger_comment, outcome):
+                return outcome
+        assert ledger_comment is not None
         for entry in list(current.outbox):
             action = a.from_data(entry)
             if action.key in current.done:
                 continue
             try:
+                if group and action.key == group[0].key and not any(x.key in pending_before for x in group):
+                    ledger_now = current
+                    posted: str | None = self._once(
+                        action.describe(), lambda led=ledger_now: self._post_notices(group, led),  # type: ignore[misc]
+                        lambda led=ledger_now: self._already_done(group[0], led, None))  # type: ignore[misc]
+                    for member in group:
+                        outcome.performed.append(member.describe())
+                        outcome.done_now.append(member.key)
+                        current = self._done(current, member, posted)
+                    continue
                 if action.key in pending_before:
                     found, earlier = self._already_done(action, current, comments)
                     if found:
@@ -139,6 +159,24 @@ class Executor:
         self._save(current, ledger_comment, outcome)
         outcome.ledger = current
         return outcome
+
+    def _notices(self, ledger: Ledger) -> list[a.PostComment]:
+        """The comments a plan posts on the source issue, to be posted as one, first; [] when
+        the plan starts with anything else (it is then written ahead in the ledger)."""
+        actions = [a.from_data(e) for e in ledger.outbox if e["key"] not in ledger.done]
+        if not actions or not isinstance(actions[0], a.PostComment) or actions[0].target != "source":
+            return []
+        return [x for x in actions if isinstance(x, a.PostComment) and x.target == "source"]
+
+    def _post_notices(self, group: list[a.PostComment], ledger: Ledger) -> str:
+        """One comment for the notices due on an incident, carrying each one's key and the
+        rest of the plan's keys as intents."""
+        texts = [self._render_action_text(x, ledger).rstrip("\n") for x in group]
+        keys = {x.key for x in group}
+        rest = [e["key"] for e in ledger.outbox if e["key"] not in keys and e["key"] not in ledger.done]
+        markers = [key_marker(x.key) for x in group] + [intent_marker(k) for k in rest]
+        body = "\n\n---\n\n".join(texts) + "\n\n" + "\n".join(markers) + "\n"
+        return str(self.forge.post_comment(ledger.incident.source, body).id)
 
     # -- concurrent runs ------------------------------------------------------------------------------
     def leased_by_another(self, ledger: Ledger) -> bool:

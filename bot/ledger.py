@@ -9,6 +9,7 @@ base64url (no "/", no "-->") so that user text stored in it can never end the co
 a GitLab quick action line, or mention anyone. Other markers tie the bot's artifacts together:
 
     <!-- outage-bot:key=KEY -->           in every comment the bot posts (find it after a crash)
+    <!-- outage-bot:intent=KEY -->        in a tick's notice: the rest of its plan (write-ahead)
     <!-- outage-bot:outage-of=N key=K --> in the outage issue body (the incident's source issue)
     <!-- outage-bot:status v1 BASE64URL --> in the status issue body (the index of incidents)
 """
@@ -27,6 +28,7 @@ from bot.text import UserText
 
 LEDGER_RE = re.compile(r"<!-- outage-bot:ledger v1 ([A-Za-z0-9_=-]+) -->")
 KEY_RE = re.compile(r"<!-- outage-bot:key=([^ ]+) -->")
+INTENT_RE = re.compile(r"<!-- outage-bot:intent=([^ ]+) -->")
 OUTAGE_RE = re.compile(r"<!-- outage-bot:outage-of=(\d+) key=([^ ]+) -->")
 STATUS_RE = re.compile(r"<!-- outage-bot:status v1 ([A-Za-z0-9_=-]+) -->")
 
@@ -190,6 +192,17 @@ def key_marker(key: str) -> str:
 
 def keys_in(body: str) -> list[str]:
     return KEY_RE.findall(body or "")
+
+
+def intent_marker(key: str) -> str:
+    """In a tick's notice comment: an action of the same plan, not yet recorded in the ledger.
+    The comment is the plan's write-ahead record: a run that dies after it is finished by the
+    next, which looks each of these up before doing it."""
+    return f"<!-- outage-bot:intent={key} -->"
+
+
+def intents_in(body: str) -> list[str]:
+    return INTENT_RE.findall(body or "")
 
 
 def outage_marker(source: int, key: str) -> str:

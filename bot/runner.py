@@ -244,7 +244,7 @@ class Runner:
         before = index
         open_sources = {i.number: i for i in listed if i not in statuses and policy.severity_of(i.labels)
                         and self._outage_source(i) is None}
-        outages = self._outage_issues(index)
+        outages = self._outage_issues(index, new=any(n not in index.entries and n not in index.quiet for n in open_sources))
         stale = index.last_tick is not None and self.now - index.last_tick > STALE_TICK
 
         for number, issue in open_sources.items():
@@ -297,15 +297,17 @@ class Runner:
         report.lines.append(f"tick at {self.now.isoformat()}: {len(open_sources)} open incident issue(s)")
         return report
 
-    def _outage_issues(self, index: Index) -> dict[int, Issue]:
-        """The open outage issues by source, when 👀 on them must be polled: a forge without
-        reaction events, and an incident not yet acknowledged (a short time, usually). A
-        second search only then keeps the usual quiet tick at one request; and not on the
-        ticks that write the heartbeat, so no quiet tick costs more than two (👀 on the outage
-        issue is then seen one tick later; on the reported issue, at once)."""
-        if not self.forge.capabilities.polled_reactions or self._heartbeat_due(index):
+    def _outage_issues(self, index: Index, *, new: bool) -> dict[int, Issue]:
+        """The open outage issues by source, with their 👀 counts, on a forge without reaction
+        events: one search for all of them, only when something is due on an incident not yet
+        acknowledged (nobody is paged before a look for 👀) or an incident is new to the index.
+        A quiet tick stays one request; 👀 on the reported issue is counted by the listing
+        itself, and 👀 on the outage issue is seen when the next timer comes due."""
+        if not self.forge.capabilities.polled_reactions:
             return {}
-        if not any(e.status == "active" and e.outage_issue for e in index.entries.values()):
+        awaiting = [e for e in index.entries.values() if e.status == "active" and e.outage_issue]
+        due = any(e.next_due is not None and e.next_due <= self.now for e in awaiting)
+        if not (due or new):
             return {}
         listed = self.forge.search_open_issues([self.policy.labels.active])
         return {source: i for i in listed if (source := self._outage_source(i)) is not None}
@@ -383,9 +385,10 @@ class Runner:
         listing counted a 👀 are asked for their reactions."""
         watched = [i.number for i in (issue, outage) if i is not None and (i.eyes or 0) > 0]
         incident = ledger.incident
-        if any(key not in ledger.done for key in escalations_due(incident, self.policy, self.now)):
-            # Before anyone is paged, look on both issues, whatever the listing counted: a
-            # reaction changes no updated_at, and the first tick has no count to compare.
+        counted = issue.eyes is not None and (outage is not None or incident.outage_issue is None)
+        if not counted and any(key not in ledger.done for key in escalations_due(incident, self.policy, self.now)):
+            # Before anyone is paged, look on both issues when a listing did not count their
+            # 👀 (a reaction changes no updated_at, and the first tick has no count to compare).
             watched = [issue.number] + ([incident.outage_issue] if incident.outage_issue else [])
         if not watched:
             return None
