@@ -58,6 +58,9 @@ class Incident:
     outage_url: str | None = None
     pin: str = ""  # "", "pinned", "limit", "unsupported", "unpinned"
     severity_history: tuple[tuple[str, datetime], ...] = ()
+    # Resolved by closing its source issue: seen open again (and labeled), it was reopened,
+    # even when the reopen event was lost.
+    closed_source: bool = False
 
     @property
     def active(self) -> bool:

@@ -212,7 +212,7 @@ class _Planner:
             reopening = event.kind == EventKind.REOPENED or (
                 event.kind == EventKind.LABELED and on_source and severity
                 and set(event.added()) & set(self.policy.all_severity_labels())
-            )
+            ) or (event.kind == EventKind.TICK and on_source and severity and incident.closed_source)
             if reopening and event.issue.is_open:
                 self.reopen(severity or incident.severity)
             else:
@@ -391,7 +391,8 @@ class _Planner:
 
     def resolve(self, who: str, status: str, note: UserText, *, closed: int | None = None) -> None:
         assert self.incident is not None
-        self.incident = self.incident.with_(status=status, resolved_at=min(self.event.at, self.now), resolved_by=who, resolution=note)
+        self.incident = self.incident.with_(status=status, resolved_at=min(self.event.at, self.now), resolved_by=who, resolution=note,
+                                            closed_source=closed == self.incident.source)
         self.notes.append(f"{status.replace('_', ' ')} by {who}")
         key = f"{self.prefix}:resolved"
         self.actions.append(a.PostComment(key=key, target="source", template="resolved.md.j2", context=self.ctx()))

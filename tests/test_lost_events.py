@@ -95,3 +95,32 @@ def test_a_lost_relabel_changes_the_severity_at_the_next_tick(tmp_path: Path) ->
     assert [c for c in box.forge.list_comments(1) if "major" in c.body.lower() and c.author == box.forge.bot_login]
     box.runner().tick()
     assert len([c for c in box.forge.list_comments(1) if "severity" in c.body.lower() and c.author == box.forge.bot_login]) == 1
+
+
+def test_a_lost_reopen_of_an_issue_resolved_by_closing_it_starts_a_new_generation(tmp_path: Path) -> None:
+    box = declared(tmp_path)
+    box.clock.now = T0 + timedelta(minutes=20)
+    box.forge.actor = "maintainer"
+    box.forge.close_issue(1)
+    box.forge.actor = box.forge.bot_login
+    box.clock.now = T0 + timedelta(minutes=30)
+    box.runner().tick()  # the close event was lost too: the tick resolves (a maintainer closed it)
+    assert box.forge.get_issue(2).state == "closed"
+    box.clock.now = T0 + timedelta(minutes=40)
+    box.forge.reopen_issue(1)  # and the reopen's run never happened
+    box.clock.now = T0 + timedelta(minutes=50)
+    box.runner().tick()
+    box.runner().tick()
+    tags = [c for c in box.forge.list_comments(1) if "g2:tag" in c.body]
+    assert len(tags) == 1 and "incident::acknowledged" not in box.forge.get_issue(2).labels
+    assert len([m for m in box.chat.messages() if m["key"] == "1:g2:chat:alerts"]) == 1
+
+
+def test_a_resolved_incident_whose_issue_stays_open_is_not_reopened_by_ticks(tmp_path: Path) -> None:
+    box = declared(tmp_path)
+    box.clock.now = T0 + timedelta(minutes=20)
+    box.comment(1, "/resolve rolled back", "maintainer")
+    for minutes in (30, 40, 50):
+        box.clock.now = T0 + timedelta(minutes=minutes)
+        box.runner().tick()
+    assert not [c for c in box.forge.list_comments(1) if "g2:" in c.body]
