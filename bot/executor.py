@@ -145,7 +145,7 @@ class Executor:
                         continue
                 ledger_now = current
                 result = self._once(action.describe(), lambda x=action, led=ledger_now: self._perform(x, led),  # type: ignore[misc]
-                                    lambda x=action, led=ledger_now: self._already_done(x, led, None))  # type: ignore[misc]
+                                    lambda x=action, led=ledger_now: self._lost_answer(x, led))  # type: ignore[misc]
             except ServiceError as exc:
                 outcome.failures.append(exc)
                 current = replace(current, failures={**current.failures, action.key: str(exc.detail)[:200]})
@@ -319,6 +319,17 @@ class Executor:
                 if found:
                     return earlier  # type: ignore[no-any-return]
         raise AssertionError("unreachable")
+
+    def _lost_answer(self, action: a.Action, ledger: Ledger) -> tuple[bool, str | None]:
+        """After a write whose answer was lost: was it done? Where the chat service cannot be
+        read back (a webhook, Apprise), it is counted as sent: a POST is never repeated blindly,
+        and a page that may have arrived twice is worse than a note in the log."""
+        if isinstance(action, a.PostChatMessage):
+            notifier = self.notifiers.get(action.channel)
+            if notifier is not None and not getattr(notifier, "can_read_back", True):
+                self.log(f"{action.describe()}: the answer was lost and {notifier.service} cannot be read back: counted as sent")
+                return True, None
+        return self._already_done(action, ledger, None)
 
     def _ledger_comment_posted(self, source: int, tag_key: str | None) -> tuple[bool, Comment | None]:
         for comment in self.forge.list_comments(source):

@@ -109,6 +109,9 @@ class Notifier(Protocol):
 
     service: str
     can_thread: bool  # replies in a thread, edit the root message, add reactions
+    # `find` can see what was posted (Web API). Where it cannot (webhooks, Apprise), a post
+    # whose answer was lost is counted as sent rather than repeated blindly.
+    can_read_back: bool
 
     def post(self, channel: Channel, message: ChatMessage, *, thread: ChatRef | None = None) -> ChatRef:
         """Post a message (a thread reply when `thread` is given); `message.metadata_key` is the

@@ -117,3 +117,24 @@ def test_an_answer_lost_every_time_gives_up_after_three_attempts(tmp_path: Path)
     # the next run, with the service back, finishes the job once
     box.runner().handle(box.event(EventKind.LABELED, 1, label="priority::highest"))
     assert len([i for i in box.forge.db.execute("select number from issues")]) == 2
+
+
+def test_a_post_whose_answer_was_lost_where_chat_cannot_be_read_back_is_counted_as_sent(tmp_path: Path) -> None:
+    """A webhook or Apprise cannot be asked what arrived: the lost post is not repeated."""
+    box = Sandbox(tmp_path)
+    box.open_issue()
+
+    class WriteOnly(LostAnswer):
+        can_read_back = False
+
+        def find(self, *args: Any, **kwargs: Any) -> None:
+            return None  # as a webhook: nothing can be read back
+
+    chat = WriteOnly(box.chat, 1, done=True, writes={"post"})
+    logged: list[str] = []
+    runner = box.runner(chat=chat)
+    runner.log = logged.append
+    report = runner.handle(box.event(EventKind.LABELED, 1, label="priority::highest"))
+    assert report.failures == []
+    assert [m["key"] for m in box.chat.messages()].count("1:g1:chat:alerts") == 1
+    assert any("cannot be read back: counted as sent" in line for line in logged)

@@ -89,6 +89,7 @@ class AppriseNotifier:
 
     service = SERVICE
     can_thread = False
+    can_read_back = False
 
     def __init__(
         self,

@@ -230,6 +230,7 @@ class LocalChat:
 
     service = "local"
     can_thread = True
+    can_read_back = True
 
     def __init__(self, path: str | Path, *, clock: Callable[[], datetime] | None = None) -> None:
         self.db = sqlite3.connect(str(path))

@@ -37,6 +37,7 @@ class SlackNotifier:
 
     service = SERVICE
     can_thread = True
+    can_read_back = True
 
     def __init__(
         self,

@@ -34,6 +34,7 @@ class SlackWebhookNotifier:
 
     service = SERVICE
     can_thread = False
+    can_read_back = False
 
     def __init__(
         self,
