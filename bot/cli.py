@@ -355,10 +355,16 @@ def declare(config: str | None, forge: str | None, db: str, dry_run: bool, sever
         raise UserError(f"--kind: unknown kind {kind!r} (expected: one of {', '.join(policy.kinds) or 'none defined'})")
     labels = [policy.severities[severity].labels[0]] + ([policy.kinds[kind].labels[0]] if kind else [])
     body = _body(body_file) if body_file else ""
+    confidential = bool(kind and policy.kinds[kind].confidential)
+    if confidential and not ctx.forge.capabilities.confidential_issues:
+        # The issue would be public, with the title and body in it: refuse rather than leak.
+        raise UserError(f"--kind {kind}: {ctx.forge.name} has no confidential issues, and a {kind} incident must not be "
+                        "written in a public one: report it in a private security advisory, and tell its people directly")
     if dry_run:
-        click.echo(f"would open an issue {title!r} with labels {labels} and declare a {severity} incident on it")
+        shown = "(confidential)" if confidential else repr(title)
+        click.echo(f"would open {'a confidential' if confidential else 'an'} issue {shown} with labels {labels} and declare a {severity} incident on it")
         return
-    issue = ctx.forge.create_issue(title=title, body=body, labels=labels)
+    issue = ctx.forge.create_issue(title=title, body=body, labels=labels, confidential=confidential)
     click.echo(f"opened #{issue.number}: {issue.url}")
     event = Event(kind=EventKind.LABELED, issue=issue, actor="outage-bot", at=ctx.now, labels_added=tuple(labels))
     _finish(ctx.runner().handle(event), dry_run)

@@ -318,11 +318,6 @@ def test_the_confidential_incident_lived_in_private_on_the_local_forge(life: Lif
     assert len(life.chat("alerts")) >= 5 and life.chat("users")  # the public incident's, and the handoff
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/cli.py declare: `outage-bot declare --kind security` opens the incident's issue with "
-    "ctx.forge.create_issue(title=title, body=body, labels=labels) and no confidential=True: a "
-    "public issue, written by the bot, holding the confidential title and body (the local forge "
-    "and GitLab can make a confidential issue)"))
 def test_declaring_a_confidential_kind_by_hand_opens_no_public_issue_on_the_local_forge(tmp_path: Path) -> None:
     run = Local(tmp_path)
     body = tmp_path / "body.md"

@@ -179,11 +179,6 @@ def test_the_job_logs_do_not_name_it_on_gitlab(life: Life) -> None:
     assert count == 0, "\n".join(found)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/cli.py declare: `outage-bot declare --kind security` opens the incident's issue with "
-    "ctx.forge.create_issue(title=title, body=body, labels=labels) and no confidential=True: a "
-    "public issue, written by the bot, holding the confidential title and body, although GitLab "
-    "can make it confidential"))
 def test_declaring_a_confidential_kind_by_hand_opens_no_public_issue_on_gitlab(tmp_path: Path) -> None:
     body = tmp_path / "body.md"
     body.write_text(SECRET_BODY, encoding="utf-8")
