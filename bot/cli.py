@@ -132,7 +132,8 @@ class Context:
         self.forge_name = _forge_name(forge, self.environ)
         self.dry_run = dry_run
         self.now = now
-        self.db = db
+        self.db_name = db  # as the user gave it, for messages
+        self.db = _scratch_copy(db) if dry_run and self.forge_name == "local" else db
         self.forge: Forge = self._forge()
         _check_chat_urls(self.environ)  # before a local event changes anything
 
@@ -140,7 +141,7 @@ class Context:
         if self.forge_name == "local":
             from bot.adapters.local import LocalForge
 
-            return _local_db(lambda: LocalForge(self.db, clock=lambda: self.now), self.db)
+            return _local_db(lambda: LocalForge(self.db, clock=lambda: self.now), self.db_name)
         if self.forge_name == "github":
             from bot.adapters.github import forge_from_env as github_forge
 
@@ -174,7 +175,7 @@ class Context:
             if found and not self.dry_run:
                 for cid, wanted in missing.items():
                     click.echo(f"outage-bot: channel {cid} goes to the local chat (for real chat set {wanted})", err=True)
-            local = _local_db(lambda: LocalChat(self.db, clock=lambda: self.now), self.db)
+            local = _local_db(lambda: LocalChat(self.db, clock=lambda: self.now), self.db_name)
             return {cid: found.get(cid, local) for cid in channels}
         if not self.dry_run:
             for cid, wanted in missing.items():
@@ -196,6 +197,18 @@ def _check_chat_urls(environ: Mapping[str, str]) -> None:
             service_url(name, value, "https://slack.com/api/")
         elif name == "SLACK_WEBHOOK_URL" or name.startswith("SLACK_WEBHOOK_URL_"):
             service_url(name, value, "https://hooks.slack.com/services/...", secret=True)
+
+
+def _scratch_copy(db: str) -> str:
+    """A dry run on the local forge works on a copy of its file: the event's own simulated
+    action (a comment, a label) and anything the bot would do stay out of the real one."""
+    import shutil
+    import tempfile
+
+    scratch = str(Path(tempfile.mkdtemp(prefix="outage-bot-plan-")) / "forge.sqlite")
+    if Path(db).is_file():
+        shutil.copyfile(db, scratch)
+    return scratch
 
 
 def _local_db(open_db: Callable[[], Any], db: str) -> Any:

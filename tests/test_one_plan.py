@@ -91,3 +91,24 @@ def test_a_handoff_whose_answer_was_lost_is_posted_once(tmp_path: Path) -> None:
     assert report.failures == []
     box.runner().tick()
     assert len(handoffs(box)) == 1
+
+
+def test_plan_on_the_local_forge_writes_nothing_not_even_the_simulated_comment(tmp_path: Path) -> None:
+    import hashlib
+    import json
+
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    db = tmp_path / "forge.sqlite"
+    base = ["--forge", "local", "--db", str(db), "--now", T0.isoformat()]
+    assert CliRunner().invoke(cli, ["declare", *base, "--severity", "critical", "--title", "Checkout down"]).exit_code == 0
+    event = tmp_path / "ack.json"
+    event.write_text(json.dumps({"action": "comment", "issue": 1, "body": "/ack", "actor": "someone"}), encoding="utf-8")
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    result = CliRunner().invoke(cli, ["plan", *base, "--event", str(event)])
+    assert result.exit_code == 0 and "would PostComment" in result.output
+    result = CliRunner().invoke(cli, ["tick", "--dry-run", *base[:4], "--now", (T0 + timedelta(hours=13)).isoformat()])
+    assert result.exit_code == 0 and "would" in result.output
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
