@@ -54,6 +54,10 @@ def test_local_handle_and_tick_with_dry_run(tmp_path: Path) -> None:
     planned = CliRunner().invoke(cli, ["plan", "--forge", "local", "--db", db, "--event", str(event), "--now", "2026-11-09T14:00Z"])
     assert planned.exit_code == 0, planned.output
     assert "would OpenOutageIssue" in planned.output and "key 1:g1:outage-issue" in planned.output
+    # the plan wrote nothing, not even the issue its event opens: open it now, with no run
+    from bot.adapters.local import LocalForge
+
+    LocalForge(db).create_issue(title="API down", body="", labels=["priority::highest"])
     done = CliRunner().invoke(cli, ["tick", "--forge", "local", "--db", db, "--now", "2026-11-10T03:00Z"])
     assert done.exit_code == 0, done.output
     assert "declared" in done.output  # the labeled issue whose event was not handled is picked up by the tick
