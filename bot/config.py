@@ -129,7 +129,7 @@ def check_templates(policy: Policy, renderer: Renderer) -> list[Problem]:
         if name.startswith("_") or "/_" in name:
             continue
         if name == "status.md.j2":
-            sample = {"index": Index(), "entries": [], "history": [], "status_page": "", "now": ctx["now"], "severities": {},
+            sample = {"index": Index(), "entries": [], "more": 3, "history": [], "status_page": "", "now": ctx["now"], "severities": {},
                       "hook_problem": "webhook 1 (https://gitlab.example.com/hook) is disabled"}
         elif name == "stale_tick.md.j2":
             sample = {"since": ctx["now"], "now": ctx["now"], "forge": "github"}

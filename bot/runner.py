@@ -47,6 +47,7 @@ from bot.status import (
     merge,
     needs_look,
     record_resolved,
+    shown,
     split,
 )
 
@@ -430,11 +431,12 @@ class Runner:
 
     def _save_index(self, status_issue: Issue | None, index: Index, report: Report, *, confidential: bool = False) -> None:
         policy = self.policy
-        ctx = {"index": index, "entries": sorted(index.entries.items(), key=lambda kv: kv[1].declared_at, reverse=True),
+        listed = shown(index, policy)
+        ctx = {"index": index, "entries": listed, "more": len(index.entries) - len(listed),
                "history": index.history, "status_page": policy.status_page.url or "", "now": self.now,
                "hook_problem": index.hook_problem or "",
                "severities": {n: s.description or "" for n, s in policy.severities.items()}}
-        body = self.renderer.render("status.md.j2", ctx).rstrip("\n") + "\n\n" + status_marker(index.to_data()) + "\n"
+        body = self.renderer.render("status.md.j2", ctx).rstrip("\n") + "\n\n" + status_marker(index.to_data(frozenset(n for n, _ in listed))) + "\n"
         action = SaveStatusIndex(key=f"status:{self.now:%Y%m%dT%H%M%S}", confidential=confidential,
                                  issue=status_issue.number if status_issue else None)
         outcome = Outcome()

@@ -8,8 +8,9 @@ something is due or the issue changed since the bot last looked. Pure functions 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from bot.ledger import Incident
@@ -18,6 +19,9 @@ from bot.policy import Policy
 from bot.records import Issue
 
 HISTORY = 30  # resolved incidents kept on the status page
+# Incidents listed by name on the status issue, most severe and newest first; the index keeps
+# every one (2,000 fit: GitHub's issue body holds 65,536 characters), the page says how many more.
+SHOWN = 50
 HEARTBEAT = timedelta(minutes=30)  # the index records the tick at least this often
 STALE_TICK = timedelta(hours=1)  # a gap longer than this is reported in the outage issue
 HOOK_CHECK = timedelta(days=1)  # how often the tick asks the forge whether its webhook still works
@@ -55,9 +59,15 @@ class Index:
     hook_problem: str | None = None  # what the forge said is wrong with the webhook, shown to readers
     labels_painted: datetime | None = None  # when the tick last gave the bot's labels their colours
 
-    def to_data(self) -> dict[str, Any]:
+    def to_data(self, shown: frozenset[int] = frozenset()) -> dict[str, Any]:
+        """Compact: one row an incident, times as seconds from a base, names and links only for
+        the incidents the page lists (`shown`), so thousands fit in an issue body."""
+        base = int(min((e.declared_at for e in self.entries.values()), default=datetime(2026, 1, 1, tzinfo=timezone.utc)).timestamp())
+        rows = [_row(n, e, base, with_names=n in shown) for n, e in sorted(self.entries.items())]
         return {
-            "entries": {str(n): e.__dict__ for n, e in self.entries.items()},
+            "v": 2,
+            "base": base,
+            "rows": rows,
             "history": list(self.history),
             "last_tick": self.last_tick,
             "done": sorted(self.done)[-200:],
@@ -71,11 +81,54 @@ class Index:
     def from_data(cls, data: dict[str, Any] | None) -> Index:
         if not data:
             return cls()
-        entries = {int(n): Entry(**e) for n, e in data.get("entries", {}).items()}
+        if data.get("v") == 2:
+            entries = {row[0]: _entry(row, data["base"]) for row in data.get("rows", ())}
+        else:  # written by an earlier version
+            entries = {int(n): Entry(**e) for n, e in data.get("entries", {}).items()}
         return cls(entries=entries, history=tuple(data.get("history", ())), last_tick=data.get("last_tick"),
                    done=frozenset(data.get("done", ())), quiet={int(n): t for n, t in data.get("quiet", {}).items()},
                    hooks_checked=data.get("hooks_checked"), hook_problem=data.get("hook_problem"),
                    labels_painted=data.get("labels_painted"))
+
+
+_ROW = ("severity", "status", "declared_at", "next_due", "seen", "eyes", "outage_issue", "outage_eyes", "flags")
+
+
+def _seconds(moment: datetime | None, base: int, *, up: bool = False) -> int | None:
+    if moment is None:
+        return None
+    stamp = moment.timestamp()
+    return (math.ceil(stamp) if up else math.floor(stamp)) - base
+
+
+def _moment(offset: int | None, base: int) -> datetime | None:
+    return None if offset is None else datetime.fromtimestamp(base + offset, tz=timezone.utc)
+
+
+def _row(number: int, e: Entry, base: int, *, with_names: bool) -> list[Any]:
+    flags = (1 if e.source_closed else 0) | (2 if e.confidential else 0)
+    row: list[Any] = [number, e.severity, e.status, _seconds(e.declared_at, base), _seconds(e.next_due, base),
+                      _seconds(e.seen, base, up=True), e.eyes, e.outage_issue, e.outage_eyes, flags]  # seen: never earlier
+    if with_names:
+        row += [e.title, e.url, e.outage_url]
+    return row
+
+
+def _entry(row: list[Any], base: int) -> Entry:
+    number, severity, status, declared, due, seen, eyes, outage, outage_eyes, flags, *names = row
+    title, url, outage_url = names if names else ("", "", None)
+    declared_at, seen_at = _moment(declared, base), _moment(seen, base)
+    assert declared_at is not None and seen_at is not None
+    return Entry(severity=severity, status=status, title=title, url=url, declared_at=declared_at, next_due=_moment(due, base),
+                 seen=seen_at, eyes=eyes, outage_issue=outage, outage_url=outage_url, outage_eyes=outage_eyes,
+                 source_closed=bool(flags & 1), confidential=bool(flags & 2))
+
+
+def shown(index: Index, policy: Policy) -> list[tuple[int, Entry]]:
+    """The incidents the status page names: most severe first, then newest, at most SHOWN."""
+    rank = {name: i for i, name in enumerate(policy.severities)}
+    ordered = sorted(index.entries.items(), key=lambda kv: (rank.get(kv[1].severity, 99), -kv[1].declared_at.timestamp()))
+    return ordered[:SHOWN]
 
 
 def split(index: Index) -> tuple[Index, Index]:

@@ -51,10 +51,45 @@ def test_hooks_are_checked_daily_and_after_a_lost_event() -> None:
 
 def test_the_index_survives_its_marker() -> None:
     index = Index(entries={1: ENTRY}, quiet={7: T0}, hooks_checked=T0, hook_problem="webhook 3 is disabled", last_tick=NOW)
-    assert Index.from_data(status_data(status_marker(index.to_data()))) == index
+    assert Index.from_data(status_data(status_marker(index.to_data(frozenset(index.entries))))) == index
 
 
 def test_an_index_written_before_these_fields_still_reads() -> None:
     old = {"entries": {"1": {k: v for k, v in ENTRY.__dict__.items() if k != "outage_eyes"}}, "history": [], "last_tick": NOW, "done": []}
     index = Index.from_data(status_data(status_marker(old)))
     assert index.entries[1].outage_eyes is None and index.quiet == {} and index.hook_problem is None
+
+
+def test_two_thousand_active_incidents_fit_in_a_github_issue_body() -> None:
+    """GitHub refuses an issue body over 65,536 characters: the index once overflowed it at
+    roughly 350-480 active incidents, and every tick then failed."""
+    from datetime import datetime, timedelta, timezone
+
+    from bot.config import load
+    from bot.ledger import status_data, status_marker
+    from bot.resources import default_policy_path
+    from bot.status import SHOWN, Entry, shown
+
+    policy, renderer = load(default_policy_path())
+    t = datetime(2026, 11, 9, 14, tzinfo=timezone.utc)
+    entries = {n: Entry(severity=list(policy.severities)[n % len(policy.severities)], status="active",
+                        title=f"Search is slow for some users on page {n}", url=f"https://github.com/o/r/issues/{n}",
+                        declared_at=t - timedelta(minutes=7 * n, seconds=n), next_due=t + timedelta(hours=n % 48, minutes=n % 60),
+                        seen=t - timedelta(minutes=3 * n, microseconds=n), eyes=n % 2, outage_issue=n + 5000,
+                        outage_url=f"https://github.com/o/r/issues/{n + 5000}", outage_eyes=0, source_closed=n % 7 == 0)
+               for n in range(1, 2001)}
+    index = Index(entries=entries, last_tick=t)
+    listed = shown(index, policy)
+    visible = renderer.render("status.md.j2", {"index": index, "entries": listed, "more": len(entries) - len(listed), "history": (),
+                                               "status_page": "", "now": t, "hook_problem": "", "severities": {}})
+    body = visible + "\n\n" + status_marker(index.to_data(frozenset(n for n, _ in listed))) + "\n"
+    assert len(body) < 65_536
+    assert len(listed) == SHOWN and f"…and {2000 - SHOWN} more in progress" in visible
+    back = Index.from_data(status_data(body))
+    assert set(back.entries) == set(entries)
+    for n, e in entries.items():
+        b = back.entries[n]
+        assert (b.severity, b.status, b.next_due, b.eyes, b.outage_issue, b.source_closed) == \
+            (e.severity, e.status, e.next_due, e.eyes, e.outage_issue, e.source_closed)
+        assert b.seen >= e.seen  # never earlier: an issue not updated since is not read again
+        assert (b.title != "") == (n in dict(listed))
