@@ -40,6 +40,7 @@ from bot.status import (
     HEARTBEAT,
     HOOK_CHECK,
     STALE_TICK,
+    Entry,
     Index,
     confidential,
     entry_for,
@@ -50,6 +51,10 @@ from bot.status import (
     shown,
     split,
 )
+
+# A tick lists the issues changed in this window: the status issue is written at least every
+# HEARTBEAT, so it is in it while ticks run; the margin covers a late tick and search lag.
+LOOKBACK = HEARTBEAT + timedelta(minutes=10)
 
 # The confidential status issue (GitLab): where confidential incidents are indexed, out of sight.
 PRIVATE_INDEX_TITLE = "outage-bot: confidential incidents (members only)"
@@ -216,9 +221,14 @@ class Runner:
 
     def _save_split(self, before: Index, index: Index, public_issue: Issue | None, private_issue: Issue | None, report: Report) -> None:
         (public, private), (public_before, private_before) = split(index), split(before)
+        keep_private = self.forge.capabilities.confidential_issues
+        public = replace(public, has_private=keep_private and (private_issue is not None or private != Index()))
         if public != public_before:
             self._save_index(public_issue, public, report)
-        if private != private_before and self.forge.capabilities.confidential_issues:
+        # The confidential index is written with the heartbeat too, so the tick finds it among
+        # the issues changed lately.
+        heartbeat = public.last_tick != public_before.last_tick
+        if keep_private and (private != private_before or heartbeat and private_issue is not None):
             self._save_index(private_issue, private, report, confidential=True)
 
     def _bot_issue(self, issue: Issue) -> bool:
@@ -234,17 +244,27 @@ class Runner:
     def tick(self) -> Report:
         report = Report()
         policy = self.policy
-        listed = self.forge.search_open_issues(policy.all_severity_labels() + [policy.labels.status])
-        # The bot's status issues: the public one, and (GitLab) a confidential one that indexes
-        # confidential incidents. A marker in anyone else's issue is not believed.
-        statuses = [i for i in listed if policy.labels.status in i.labels and STATUS_RE.search(i.body) and self._bot_issue(i)]
+        listed, complete, statuses = self._listing()
         status_issue = next((i for i in statuses if not i.confidential), None)
         private_issue = next((i for i in statuses if i.confidential), None)
         index = merge(Index.from_data(status_data(status_issue.body) if status_issue else None),
                       Index.from_data(status_data(private_issue.body) if private_issue else None))
         before = index
-        open_sources = {i.number: i for i in listed if i not in statuses and policy.severity_of(i.labels)
+        open_sources = {i.number: i for i in listed if i not in statuses and i.is_open and policy.severity_of(i.labels)
                         and self._outage_source(i) is None}
+        secret_search = not complete and self._secret_due(index)
+        if secret_search:
+            # GitHub keeps no index of confidential incidents: list them when one is due.
+            found = self.forge.search_open_issues(self._secret_labels())
+            listed = listed + [i for i in found if i.number not in {x.number for x in listed}]
+            open_sources.update({i.number: i for i in found if policy.severity_of(i.labels) and self._outage_source(i) is None})
+        touched = {i.number for i in listed}
+        if not complete:
+            # Only what changed was listed: an incident whose issue did not change is read when
+            # something is due, from its index entry (its issue is as the bot last saw it).
+            for number, seen in index.entries.items():
+                if number not in touched and not seen.source_closed and seen.next_due is not None and seen.next_due <= self.now:
+                    open_sources[number] = self._as_seen(number, seen)
         outages = self._outage_issues(index, new=any(n not in index.entries and n not in index.quiet for n in open_sources))
         stale = index.last_tick is not None and self.now - index.last_tick > STALE_TICK
 
@@ -258,12 +278,15 @@ class Runner:
                                          seen=entry.seen if entry else None)
             index = self._index_update(index, number, issue, ledger, outage)
         # a resolved issue that lost its label or was closed needs no more remembering
-        index = replace(index, quiet={n: t for n, t in index.quiet.items() if n in open_sources})
+        index = replace(index, quiet={n: t for n, t in index.quiet.items() if n in open_sources or not complete and n not in touched})
         # incidents the index lists whose issue is no longer open with a severity label
         for number in [n for n in index.entries if n not in open_sources]:
             entry = index.entries[number]
-            if entry.source_closed and (entry.next_due is None or entry.next_due > self.now):
+            due = entry.next_due is not None and entry.next_due <= self.now
+            if entry.source_closed and not due:
                 continue  # closed by someone who may not resolve: the timers still run, when due
+            if not complete and number not in touched and not entry.source_closed:
+                continue  # unchanged since the bot last looked
             try:
                 issue = self.forge.get_issue(number)
             except LookupError:  # the issue is gone (deleted, moved)
@@ -286,6 +309,7 @@ class Runner:
             ledger = self._run(event, number, report, loaded)
             index = self._index_update(index, number, issue, ledger, source_closed=True)
 
+        index = self._secret_next_due(index, before, every_one_seen=complete or secret_search)
         index = self._handoffs(index, report)
         index = self._check_hooks(index, report, lost_event=report.lost_events > 0)
         index = self._paint_labels(index)
@@ -297,6 +321,54 @@ class Runner:
             self._save_split(before, index, status_issue, private_issue, report)
         report.lines.append(f"tick at {self.now.isoformat()}: {len(open_sources)} open incident issue(s)")
         return report
+
+    def _listing(self) -> tuple[list[Issue], bool, list[Issue]]:
+        """(issues, complete, the bot's status issues). Where the forge can say what changed,
+        only the issues updated in the last LOOKBACK: one request, whatever the number of
+        incidents. The status issue is written at least every HEARTBEAT, so it is among them
+        while ticks run; when it is not (the first tick, a long gap), every open labeled issue
+        is listed instead. A marker in anyone else's issue is not believed."""
+        policy = self.policy
+
+        def statuses_in(issues: list[Issue]) -> list[Issue]:
+            return [i for i in issues if i.is_open and policy.labels.status in i.labels and STATUS_RE.search(i.body) and self._bot_issue(i)]
+
+        changed_since = getattr(self.forge, "changed_issues", None)
+        if changed_since is not None:
+            changed = changed_since(self.now - LOOKBACK)
+            statuses = statuses_in(changed)
+            public = next((i for i in statuses if not i.confidential), None)
+            private_expected = public is not None and (Index.from_data(status_data(public.body)).has_private
+                                                      and self.forge.capabilities.confidential_issues)
+            if public is not None and (not private_expected or any(i.confidential for i in statuses)):
+                return changed, False, statuses
+        listed = self.forge.search_open_issues(policy.all_severity_labels() + [policy.labels.status])
+        return listed, True, statuses_in(listed)
+
+    def _secret_labels(self) -> list[str]:
+        kinds = [k for k in self.policy.kinds.values() if k.confidential]
+        return list(dict.fromkeys(label for k in kinds for label in k.labels))
+
+    def _secret_due(self, index: Index) -> bool:
+        if self.forge.capabilities.confidential_issues or not self._secret_labels():
+            return False
+        return index.private_due is not None and index.private_due <= self.now
+
+    def _secret_next_due(self, index: Index, before: Index, *, every_one_seen: bool) -> Index:
+        """Where confidential incidents are indexed nowhere: the earliest time one of them next
+        needs the bot (from those read this tick; when not all were, the earlier time stands)."""
+        if self.forge.capabilities.confidential_issues:
+            return index
+        times = [e.next_due for e in index.entries.values() if e.confidential and e.next_due is not None]
+        if not every_one_seen and before.private_due is not None and before.private_due > self.now:
+            times.append(before.private_due)
+        return replace(index, private_due=min(times, default=None))
+
+    def _as_seen(self, number: int, entry: Entry) -> Issue:
+        """An incident's issue as the bot last saw it, from its index entry: not changed since."""
+        labels = tuple(self.policy.severities[entry.severity].labels[:1])
+        return Issue(number=number, title=entry.title, body="", labels=labels, state="open", url=entry.url, author="",
+                     created_at=entry.declared_at, updated_at=entry.seen, eyes=entry.eyes)
 
     def _outage_issues(self, index: Index, *, new: bool) -> dict[int, Issue]:
         """The open outage issues by source, with their 👀 counts, on a forge without reaction

@@ -58,6 +58,11 @@ class Index:
     hooks_checked: datetime | None = None
     hook_problem: str | None = None  # what the forge said is wrong with the webhook, shown to readers
     labels_painted: datetime | None = None  # when the tick last gave the bot's labels their colours
+    has_private: bool = False  # a confidential status issue exists too (the tick must find it)
+    # Where there is no confidential issue to index them in (GitHub): when the earliest
+    # confidential incident next needs the bot. A time only, never a number or a name: the tick
+    # then lists the confidential kinds' issues.
+    private_due: datetime | None = None
 
     def to_data(self, shown: frozenset[int] = frozenset()) -> dict[str, Any]:
         """Compact: one row an incident, times as seconds from a base, names and links only for
@@ -75,6 +80,8 @@ class Index:
             "hooks_checked": self.hooks_checked,
             "hook_problem": self.hook_problem,
             "labels_painted": self.labels_painted,
+            "has_private": self.has_private,
+            "private_due": self.private_due,
         }
 
     @classmethod
@@ -88,7 +95,8 @@ class Index:
         return cls(entries=entries, history=tuple(data.get("history", ())), last_tick=data.get("last_tick"),
                    done=frozenset(data.get("done", ())), quiet={int(n): t for n, t in data.get("quiet", {}).items()},
                    hooks_checked=data.get("hooks_checked"), hook_problem=data.get("hook_problem"),
-                   labels_painted=data.get("labels_painted"))
+                   labels_painted=data.get("labels_painted"), has_private=bool(data.get("has_private")),
+                   private_due=data.get("private_due"))
 
 
 _ROW = ("severity", "status", "declared_at", "next_due", "seen", "eyes", "outage_issue", "outage_eyes", "flags")
