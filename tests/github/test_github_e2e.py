@@ -278,6 +278,7 @@ def declare_and_resolve(
     return codes
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("flow", "after", "lose"), INTERRUPTIONS)
 def test_a_run_interrupted_after_any_request_then_rerun_ends_the_same(tmp_path: Path, flow: str, after: int, lose: bool) -> None:
     counts: dict[str, int] = {}

@@ -176,6 +176,7 @@ STEPS: list[tuple[str, Callable[[Pipeline], Result], Callable[[Pipeline, timedel
 ]
 
 
+@pytest.mark.slow
 def test_interrupted_after_each_request_then_rerun_reaches_the_same_end(tmp_path: Path) -> None:
     def scenario(broken: int | None, cut: int | None) -> tuple[list[object], list[int]]:
         """The steps up to `broken` (all without it); that one cut off after `cut` requests and
