@@ -459,7 +459,8 @@ class Runner:
         watched = [i.number for i in (issue, outage) if i is not None and (i.eyes or 0) > 0]
         incident = ledger.incident
         counted = issue.eyes is not None and (outage is not None or incident.outage_issue is None)
-        if not counted and any(key not in ledger.done for key in escalations_due(incident, self.policy, self.now)):
+        polled = self.forge.capabilities.polled_reactions  # GitLab sends emoji events instead
+        if polled and not counted and any(key not in ledger.done for key in escalations_due(incident, self.policy, self.now)):
             # Before anyone is paged, look on both issues when a listing did not count their
             # 👀 (a reaction changes no updated_at, and the first tick has no count to compare).
             watched = [issue.number] + ([incident.outage_issue] if incident.outage_issue else [])
