@@ -51,6 +51,12 @@ class Forge(Protocol):
         (GitHub: one search; never a walk over every issue)."""
         ...
 
+    def changed_issues(self, since: datetime) -> list[Issue]:
+        """Every issue updated at or after `since` (aware UTC), open or closed, whatever its
+        labels (pull requests left out), with its body and (GitHub) 👀 count, in as few requests
+        as the forge allows: a window of minutes, so one page almost always."""
+        ...
+
     def access_of(self, login: str) -> Access:
         """The user's access to the repository or project (NONE when not a member)."""
         ...

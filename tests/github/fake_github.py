@@ -9,6 +9,9 @@ fail (a 502 once, a secondary rate limit with Retry-After, a 422; `fault` also f
   (github/docs#35718); `auto_create_labels=False` refuses with 422 instead;
 - at most 3 pinned issues; a fourth pinIssue is a GraphQL error, HTTP 200;
 - search `label:"a","b"` matches ANY of the labels; lists paginate with a Link header;
+- search date qualifiers (`updated:>=2026-11-05T14:00:00Z`, `>`, `<`, `<=`, `A..B`, a date),
+  `sort=updated|created` with `order`, and at most the first 1,000 results of a query
+  (`total_count` counts them all; page 11 of 100 is a 422);
 - every write made with a `ghs_` token (GITHUB_TOKEN) is done by `github-actions[bot]`;
   GET /user refuses such a token, as GitHub does;
 - the search index can lag behind writes (`search_lag` seconds; on github.com seconds to
@@ -39,6 +42,7 @@ SECONDARY_LIMIT = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "
     "If you reach out to GitHub Support for help, please include the request ID ABCD:1234."
 )
+SEARCH_CAP = 1000  # search returns at most the first 1,000 results of a query
 # The only wording found for a fourth pin (see bot/adapters/github/graphql.py): unverified.
 PIN_LIMIT_MESSAGE = "You can't pin more than 3 issues to a repository"
 
@@ -116,6 +120,7 @@ class FakeGitHub:
         self.pin_limit = pin_limit
         self.pin_limit_message = PIN_LIMIT_MESSAGE
         self.search_lag = search_lag
+        self.search_incomplete = False  # True: searches say `incomplete_results` (GitHub timed out)
         self.faults: list[Fault] = []
         self.now = now or datetime(2026, 11, 5, 14, 0, tzinfo=timezone.utc)
         self.lock = threading.RLock()
@@ -859,6 +864,7 @@ class FakeGitHub:
         tokens = re.findall(r'(?:[^\s"]+|"[^"]*")+', q)
         repo = kind = state = None
         label_groups: list[list[str]] = []
+        dates: list[tuple[str, Callable[[datetime], bool]]] = []  # created:/updated: qualifiers
         for token in tokens:
             key, _, value = token.partition(":")
             if key == "repo":
@@ -869,6 +875,11 @@ class FakeGitHub:
                 state = value
             elif key == "label":
                 label_groups.append([x.strip('"').lower() for x in re.findall(r'"[^"]*"|[^,]+', value)])
+            elif key in ("updated", "created"):
+                when = _date_filter(value)
+                if when is None:
+                    return 422, {}, {"message": "Validation Failed", "errors": [{"message": f"Invalid date: {value}"}], "documentation_url": DOCS}
+                dates.append((f"{key}_at", when))
         found = []
         moment = time.monotonic()
         for issue in self.issues.values():
@@ -880,14 +891,24 @@ class FakeGitHub:
                 continue
             if state and issue.state != state:
                 continue
+            if not all(test(getattr(issue, attribute)) for attribute, test in dates):
+                continue
             have = {x.lower() for x in issue.labels}
             if all(have.intersection(group) for group in label_groups):
                 found.append(issue)
         found.sort(key=lambda i: i.number, reverse=True)
-        page, headers = self._page(r, found)
+        sort = (r.query.get("sort") or [""])[0]
+        if sort in ("created", "updated"):  # `order` is ignored without `sort`; desc by default
+            found.sort(key=lambda i: (getattr(i, f"{sort}_at"), i.number), reverse=(r.query.get("order") or ["desc"])[0] != "asc")
+        # At most the first 1,000 results can be read (total_count still counts them all); page 11
+        # of 100 is refused.
+        per_page = min(100, int((r.query.get("per_page") or ["30"])[0]))
+        if (max(1, int((r.query.get("page") or ["1"])[0])) - 1) * per_page >= SEARCH_CAP:
+            return 422, {}, {"message": "Only the first 1000 search results are available", "documentation_url": DOCS}
+        page, headers = self._page(r, found[:SEARCH_CAP])
         items = [{**self.issue_json(i), "score": 1.0} for i in page]
         # A query of qualifiers only is a lexical search.
-        return 200, headers, {"total_count": len(found), "incomplete_results": False, "search_type": "lexical", "items": items}
+        return 200, headers, {"total_count": len(found), "incomplete_results": self.search_incomplete, "search_type": "lexical", "items": items}
 
     # -- GraphQL ---------------------------------------------------------------------------------
     def _graphql(self, body: Any) -> dict[str, Any]:
@@ -930,6 +951,41 @@ class FakeGitHub:
             "labels": {"nodes": [{"name": x} for x in issue.labels]},
             "reactions": {"totalCount": sum(1 for x in issue.reactions if x["content"] == "eyes")},
         }
+
+
+def _date_filter(value: str) -> Callable[[datetime], bool] | None:
+    """A search date qualifier's value as a test: `>=T`, `>T`, `<=T`, `<T`, `A..B` (inclusive),
+    `A..*`, `*..B` or `T`, each a date (YYYY-MM-DD: that whole day, UTC) or an ISO 8601 time
+    with Z or an offset, to the second (docs: "Understanding the search syntax", query for
+    dates). None if malformed."""
+
+    def span(text: str) -> tuple[datetime, datetime] | None:  # [first moment, first moment after)
+        try:
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+                day = datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+                return day, day + timedelta(days=1)
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return moment, moment + timedelta(seconds=1)
+
+    op = next((o for o in (">=", ">", "<=", "<") if value.startswith(o)), None)
+    if op is not None:
+        moment = span(value[len(op):])
+        if moment is None:
+            return None
+        first, after = moment
+        return {">=": lambda t: t >= first, ">": lambda t: t >= after,
+                "<=": lambda t: t < after, "<": lambda t: t < first}[op]
+    low_text, dots, high_text = value.partition("..")
+    low = span(low_text) if low_text != "*" else None
+    high = span(high_text) if dots and high_text != "*" else None
+    if (low is None and low_text != "*") or (dots and high is None and high_text != "*"):
+        return None
+    if not dots:  # T alone: within that day or second
+        return lambda t: low[0] <= t < low[1]  # type: ignore[index]
+    return lambda t: (low is None or t >= low[0]) and (high is None or t < high[1])
 
 
 def _gql_error(path: str, kind: str, message: str) -> dict[str, Any]:

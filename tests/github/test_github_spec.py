@@ -32,6 +32,7 @@ def exercise(fake: FakeGitHub) -> None:
     forge.list_reactions(1)
     forge.label_added_at(1, "priority::highest")
     forge.search_open_issues(["priority::highest", "P0"])
+    forge.changed_issues(fake.now)  # GET /search/issues again: updated:>=, sort, order
     forge.access_of("taylor-gh")
     forge.access_of("stranger")
     comment = forge.post_comment(1, "tagging")

@@ -361,6 +361,15 @@ class FakeGitLab:
         state = _one(query, "state", "all")
         if state in ("opened", "closed"):
             items = [i for i in items if i["state"] == state]
+        if _one(query, "scope", "all") == "created_by_me":  # project issues: `all` by default
+            items = [i for i in items if i["author"] == self.bot]
+        for key, keep in (("updated_after", lambda t, b: t >= b), ("updated_before", lambda t, b: t <= b)):
+            if key in query:  # "on or after" / "on or before", ISO 8601
+                try:
+                    bound = _parse_iso(_one(query, key, ""))
+                except ValueError:
+                    return 400, {}, {"error": f"{key} is invalid"}
+                items = [i for i in items if keep(_parse_iso(i["updated_at"]), bound)]
         labels = _one(query, "labels", "")
         if labels.lower() == "any":
             items = [i for i in items if i["labels"]]
@@ -713,6 +722,11 @@ def _plain_add(current: list[str], added: Iterable[str]) -> list[str]:
 def _scoped_set(labels: list[str]) -> list[str]:
     """Several labels of one scope at once: the last one wins, as in GitLab."""
     return _scoped_add([], labels)
+
+
+def _parse_iso(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _iso(moment: datetime) -> str:

@@ -56,6 +56,8 @@ ACTIONS_BOT = "github-actions[bot]"  # who GITHUB_TOKEN writes as
 DEFAULT_RETRY = RetrySettings()
 # GitHub's search query limit is 256 characters (docs: "Limitations on query length").
 MAX_QUERY = 256
+# Search returns at most 1,000 results per query (docs: "Search" REST API, "About search").
+SEARCH_CAP = 1000
 
 # role_name of GET .../collaborators/{user}/permission; a custom role falls back on the
 # `user.permissions` booleans, then on the legacy `permission` (admin/write/read/none).
@@ -83,6 +85,7 @@ class _Known:
     issue: Issue
     comments: int | None = None  # the issue's comment count, when the response said
     reactions: int | None = None  # reactions.total_count, when the response said
+    closer_unknown: bool = False  # closed, read from a search: who closed it is not in the response
 
 
 class GitHubForge:
@@ -158,7 +161,7 @@ class GitHubForge:
     # -- reading -------------------------------------------------------------------------------
     def get_issue(self, number: int) -> Issue:
         known = self._known.get(number)
-        if known:
+        if known and not known.closer_unknown:
             return known.issue
         with self._calling(f"GET {self._path}/issues/{number}"):
             gh = self._repo.get_issue(number)
@@ -211,6 +214,62 @@ class GitHubForge:
                     found[issue.number] = issue
         wanted = {label.lower() for label in labels}
         return [issue for issue in found.values() if wanted.intersection(x.lower() for x in issue.labels)]
+
+    def changed_issues(self, since: datetime) -> list[Issue]:
+        """One search, `repo:OWNER/NAME is:issue updated:>=2026-11-05T14:00:00Z`, newest change
+        first, 100 a page: one request for up to 100 changed issues, whatever the repository's
+        size. Open and closed, any labels; `is:issue` leaves pull requests out. Each issue is
+        remembered (body, labels, 👀 from the reactions rollup, comment count) so that reading
+        it again in this run costs nothing; except a closed one, whose `closed_by` only
+        `GET /issues/{n}` carries: `get_issue` reads that one whole.
+
+        Date qualifiers take `>=` and ranges `A..B` (inclusive), and ISO 8601 with a time
+        (docs: "Understanding the search syntax", query for dates). The search index lags behind
+        writes by seconds to minutes (see find_issue_with_marker): an issue changed just before
+        `since` may only now be findable, so the caller overlaps its windows; what a later
+        window sees again is harmless.
+
+        Pages are offsets into a list that can change while it is read. Newest change first,
+        an issue changed meanwhile moves to the front: the pages after it shift down and
+        repeat an issue, never skip one, and the moved issue itself is in the next window.
+
+        Search returns at most 1,000 results per query (`total_count` still counts them all).
+        When the cap cuts a query short, the next one asks for `updated:SINCE..OLDEST`, OLDEST
+        being the oldest change read (inclusive: issues sharing that second are read again,
+        not lost). An answer GitHub marks `incomplete_results` (the search timed out) is an
+        error, never a silently shorter list."""
+        found: dict[int, Issue] = {}
+        start = _search_stamp(since)  # to the second, rounded down: never later than `since`
+        window = f">={start}"
+        while True:
+            query = f"repo:{self.repository} is:issue updated:{window}"
+            request = f"GET /search/issues?q={query}&sort=updated&order=desc"
+            seen, oldest = 0, None
+            with self._calling(request):
+                results = self._rest.search_issues(query, sort="updated", order="desc")
+                for gh in results:
+                    seen += 1
+                    when = as_utc(gh.updated_at)
+                    oldest = when if oldest is None or when < oldest else oldest
+                    if not is_pull_request(gh):  # `is:issue` already leaves them out
+                        issue = self._remember(gh, closer_unknown=gh.state == "closed")
+                        found[issue.number] = issue
+                    if seen >= SEARCH_CAP:
+                        break  # GitHub refuses the page after (422): the next query goes on
+                # Both come with every page just read: no request.
+                total, incomplete = results.totalCount, results.incomplete_results
+            if incomplete:
+                raise ServiceError("github", request, "GitHub's search timed out and returned incomplete results",
+                                   hint="the next run searches again")
+            if seen < SEARCH_CAP or seen >= total:
+                return sorted(found.values(), key=lambda i: i.number)
+            end = _search_stamp(oldest) if oldest else start
+            if f"{start}..{end}" == window or end < start:
+                # Over 1,000 issues changed within one second (a bulk edit): no narrower
+                # window reaches the rest.
+                raise ServiceError("github", request, f"{total} issues changed at {end}, over the "
+                                   f"{SEARCH_CAP} results a search returns", hint="the next run searches again")
+            window = f"{start}..{end}"
 
     def access_of(self, login: str) -> Access:
         if login in self._access:
@@ -385,13 +444,14 @@ class GitHubForge:
             raise self._graphql_error("unpinIssue", data)
 
     # -- helpers -------------------------------------------------------------------------------
-    def _remember(self, gh: GhIssue, *, closer: str | None = None) -> Issue:
+    def _remember(self, gh: GhIssue, *, closer: str | None = None, closer_unknown: bool = False) -> Issue:
         issue = replace(issue_from_object(gh), closed_by=closer)
         reactions = gh.reactions
         self._known[issue.number] = _Known(
             issue,
             comments=gh.comments,
             reactions=int(reactions["total_count"]) if reactions and "total_count" in reactions else None,
+            closer_unknown=closer_unknown,
         )
         return issue
 
@@ -527,6 +587,11 @@ _UNCERTAIN = (
     "GitHub may have done it before the answer was lost: outage-bot looks for it by its marker "
     "before trying again (in this run or the next run), so it is never done twice"
 )
+
+
+def _search_stamp(moment: datetime) -> str:
+    """A search date qualifier's value: ISO 8601 in UTC with a Z, to the second."""
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _access_from(data: Mapping[str, Any]) -> Access:

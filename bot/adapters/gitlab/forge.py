@@ -232,6 +232,25 @@ class GitLabForge:
                 return found
         return self._search_rest(wanted)
 
+    def changed_issues(self, since: datetime) -> list[Issue]:
+        """`GET /projects/:id/issues?updated_after=...&scope=all&state=all&per_page=100`: one
+        request per 100 changed issues, open and closed, any labels (merge requests are another
+        endpoint). `updated_after` is "on or after", ISO 8601; the list is read from the
+        database, so unlike a search it has no index to lag behind. GitLab's default order
+        (created_at, newest first) does not move an issue that changes while the pages are
+        read, so no page skips one. Listings carry no 👀 count (`eyes` stays None)."""
+        moment = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
+        after = moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # rounded down: never later
+        with self._calling(f"GET {self._base}/issues?updated_after={after}&scope=all&state=all"):
+            issues = self._project.issues.list(
+                updated_after=after, scope="all", state="all", per_page=PER_PAGE, get_all=True, **self._opts()
+            )
+        found: dict[int, Issue] = {}
+        for item in issues:
+            issue = self._remember(item.attributes)
+            found[issue.number] = issue
+        return sorted(found.values(), key=lambda i: i.number)
+
     def access_of(self, login: str) -> Access:
         """The member's effective role (inherited and invited memberships included)."""
         key = login.lower()
