@@ -100,6 +100,14 @@ class LocalForge:
         rows = self.db.execute("select * from issues where state='open' order by number").fetchall()
         return [self._issue(r) for r in rows if wanted & set(json.loads(r[4]))]
 
+    def changed_issues(self, since: datetime) -> list[Issue]:
+        """One request. Times are stored as ISO strings whose offsets may differ (a clock that is
+        not UTC): they are compared as datetimes, not as text."""
+        self._count()
+        moment = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
+        rows = self.db.execute("select * from issues order by number").fetchall()
+        return [self._issue(r) for r in rows if _aware(datetime.fromisoformat(r[7])) >= moment]
+
     def access_of(self, login: str) -> Access:
         self._count()
         row = self.db.execute("select access from members where login=?", (login,)).fetchone()
@@ -223,6 +231,10 @@ class LocalForge:
 
     def all_comments(self) -> list[tuple[int, str, str]]:
         return list(self.db.execute("select issue, author, body from comments order by id"))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 class LocalChat:
