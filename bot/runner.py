@@ -449,7 +449,9 @@ class Runner:
             ledger = self._eyes(issue, ledger, loaded, report, outage) or ledger
             loaded = self.load(issue.number) if ledger is not loaded[0] and not self.dry_run else loaded
         loaded = self._commands_since(issue, loaded, report, since=seen)
-        event = Event(kind=EventKind.TICK, issue=issue, actor="outage-bot", at=self.now)
+        # `at`: when the issue last changed, so a relabel or reopen whose event was lost counts
+        # from then (timers use the tick's own clock)
+        event = Event(kind=EventKind.TICK, issue=issue, actor="outage-bot", at=min(issue.updated_at, self.now))
         return self._run(event, issue.number, report, loaded, stale_since=stale_since)
 
     def _eyes(self, issue: Issue, ledger: Ledger, loaded: tuple, report: Report, outage: Issue | None) -> Ledger | None:

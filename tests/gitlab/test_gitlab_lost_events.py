@@ -326,16 +326,6 @@ def test_a_lost_event_is_acted_on_by_the_next_tick_as_its_run_would_have_once(tm
     assert recovered["again"] == recovered["end"]  # a second tick changes nothing
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Core: a lost reopen / severity change counts the new deadline from the tick that noticed it, "
-    "not from when it happened. Input: #1 reopened (or relabeled priority::highest -> "
-    "priority::higher, a scoped label) at 14:20 UTC, its pipeline never ran, ticks at 14:30 and "
-    "14:40. Expected, as the event run does: declared_at / severity_since 14:20, 'Resolve by Fri "
-    "06 Nov 09:20 EST (14:20 UTC)' (reopen) / key 1:g1:severity:major:20261105T142000 (relabel). "
-    "Actual: 14:30, the first tick's time, in the ledger, the notes, the outage issue, the Slack "
-    "alerts and the key. Suspected: Runner._tick_incident plans with Event(kind=TICK, "
-    "at=self.now), and the planner's reopen() / severity change take min(event.at, now); GitLab "
-    "says when (the `reopened` system note / closed_at, resource_label_events `add`)."))
 @pytest.mark.parametrize("kind", ["reopen", "relabel"])
 def test_a_lost_reopen_or_relabel_counts_the_new_deadline_from_the_change(tmp_path: Path, kind: str) -> None:
     _, reference = play(tmp_path / "reference", CASES[kind], lost=False)
