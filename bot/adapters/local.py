@@ -162,6 +162,7 @@ class LocalForge:
     def edit_issue_body(self, number: int, body: str) -> None:
         self._count()
         self.db.execute("update issues set body=? where number=?", (body, number))
+        self._touch(number)  # as on GitHub and GitLab: an edited body is an update
         self.db.commit()
 
     def _labels(self, number: int) -> list[str]:
