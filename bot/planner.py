@@ -224,6 +224,8 @@ class _Planner:
         elif event.kind == EventKind.REACTED and event.emoji == "eyes":
             if self.allowed("👀"):  # anyone else's reaction is ignored, silently
                 self.acknowledge(event.actor, "👀")
+        elif event.kind == EventKind.CLOSED and event.issue.number not in (incident.source, incident.outage_issue):
+            self.notes.append(f"#{event.issue.number} is an earlier outage issue of this incident: nothing to do")
         elif event.kind == EventKind.CLOSED:
             if self.allowed("closing the issue", resolving=True):
                 self.resolve(event.actor, "resolved", UserText(""), closed=event.issue.number)

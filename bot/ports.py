@@ -46,6 +46,12 @@ class Forge(Protocol):
         events); None when the forge has no record."""
         ...
 
+    def label_removed_by(self, number: int, label: str) -> str | None:
+        """Who last removed `label` from the issue (GitHub issue events, GitLab resource label
+        events); None when the forge has no record. The tick asks it when a removal's event was
+        lost: the removal passes the same permission check as the event would have."""
+        ...
+
     def search_open_issues(self, labels: Sequence[str]) -> list[Issue]:
         """Open issues carrying ANY of `labels`, in as few requests as the forge allows
         (GitHub: one search; never a walk over every issue)."""

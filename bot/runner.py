@@ -265,6 +265,7 @@ class Runner:
             for number, seen in index.entries.items():
                 if number not in touched and not seen.source_closed and seen.next_due is not None and seen.next_due <= self.now:
                     open_sources[number] = self._as_seen(number, seen)
+        index = self._closed_outage_issues(listed, index, open_sources, report)
         outages = self._outage_issues(index, new=any(n not in index.entries and n not in index.quiet for n in open_sources))
         stale = index.last_tick is not None and self.now - index.last_tick > STALE_TICK
 
@@ -302,10 +303,13 @@ class Runner:
                 continue
             kind = EventKind.CLOSED if not issue.is_open else EventKind.UNLABELED
             removed = tuple(policy.severities[entry.severity].labels)
-            # The event was lost: the same permission rule, for whoever the forge says closed
-            # it. Nobody named (a label removal, or a forge that does not say) may not end it.
-            closer = issue.closed_by if kind == EventKind.CLOSED else None
-            event = Event(kind=kind, issue=issue, actor=closer or "", at=min(issue.updated_at, self.now), labels_removed=removed)
+            # The event was lost: the same permission rule, for whoever the forge says closed it
+            # or removed the label. Nobody named (a forge that does not say) may not end it.
+            if kind == EventKind.CLOSED:
+                actor = issue.closed_by
+            else:
+                actor = next((who for label in removed if (who := self.forge.label_removed_by(number, label))), None)
+            event = Event(kind=kind, issue=issue, actor=actor or "", at=min(issue.updated_at, self.now), labels_removed=removed)
             ledger = self._run(event, number, report, loaded)
             index = self._index_update(index, number, issue, ledger, source_closed=True)
 
@@ -344,6 +348,24 @@ class Runner:
                 return changed, False, statuses
         listed = self.forge.search_open_issues(policy.all_severity_labels() + [policy.labels.status])
         return listed, True, statuses_in(listed)
+
+    def _closed_outage_issues(self, listed: list[Issue], index: Index, open_sources: dict[int, Issue], report: Report) -> Index:
+        """An outage issue of an active incident, closed lately: if its event was lost, the
+        close is applied now, judged by who the forge says closed it (a run that did see it
+        left the incident resolved, and this plans nothing)."""
+        for outage in listed:
+            source = None if outage.is_open else self._outage_source(outage)
+            entry = index.entries.get(source) if source is not None else None
+            if source is None or entry is None or entry.status not in ("active", "acknowledged") or entry.outage_issue != outage.number:
+                continue  # (an earlier generation's outage issue, closed long ago, is not this one)
+            closed = self.forge.get_issue(outage.number)  # whole: who closed it
+            event = Event(kind=EventKind.CLOSED, issue=closed, actor=closed.closed_by or "", at=min(closed.updated_at, self.now))
+            loaded = self.load(source)
+            ledger = self._run(event, source, report, loaded)
+            if ledger is not loaded[0] or source not in open_sources:  # (else the listing's turn comes next)
+                issue = open_sources.get(source) or self._as_seen(source, entry)
+                index = self._index_update(index, source, issue, ledger, source_closed=entry.source_closed)
+        return index
 
     def _secret_labels(self) -> list[str]:
         kinds = [k for k in self.policy.kinds.values() if k.confidential]

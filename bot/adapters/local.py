@@ -89,6 +89,12 @@ class LocalForge:
         rows = self.db.execute("select user, emoji, at from reactions where issue=?", (number,))
         return [Reaction(user=u, emoji=e, created_at=datetime.fromisoformat(t)) for u, e, t in rows]
 
+    def label_removed_by(self, number: int, label: str) -> str | None:
+        self._count()
+        row = self.db.execute("select actor from label_events where issue=? and label=? and action='remove' order by at desc limit 1",
+                              (number, label)).fetchone()
+        return str(row[0]) if row and row[0] else None
+
     def label_added_at(self, number: int, label: str) -> datetime | None:
         self._count()
         row = self.db.execute("select max(at) from label_events where issue=? and label=? and action='add'", (number, label)).fetchone()

@@ -304,15 +304,6 @@ def test_a_lost_reopen_or_relabel_counts_the_new_deadline_from_the_change(tmp_pa
     assert recovered["end"] == reference["end"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Core: a lost close of the OUTAGE issue is never recovered. Input: a maintainer closes outage "
-    "issue #2 (README: 'Resolve: close the issue or the outage issue'), the `issues closed` run is "
-    "lost, ticks follow. Expected, as the event run does: resolved by maint, #2 unpinned, "
-    "outage::active removed, '✅ Resolved' on #1 and in Slack. Actual: the incident stays active "
-    "(pinned, still escalating) with its outage issue closed. Suspected: Runner.tick only looks at "
-    "incident SOURCE issues (open_sources leaves out issues with an outage-of marker, and the "
-    "closed-issue pass reads index entries, i.e. sources); a changed, closed outage issue is never "
-    "mapped back to its incident."))
 def test_a_lost_close_of_the_outage_issue_resolves(tmp_path: Path) -> None:
     case = Case(close("maint", number=2), resolved("maint"))
     _, reference = play(tmp_path / "reference", case, lost=False)
@@ -321,14 +312,6 @@ def test_a_lost_close_of_the_outage_issue_resolves(tmp_path: Path) -> None:
     case.expect(world)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Core (a documented choice, but not what the event run does): a maintainer removes the severity "
-    "label, the `issues unlabeled` run is lost. Expected, as the event run does: resolved by maint "
-    "('the severity label was removed'), #2 closed and unpinned. Actual: the tick does not ask who "
-    "removed it (Runner.tick: actor '' for EventKind.UNLABELED, 'Nobody named ... may not end it'), "
-    "so it posts 'Someone removed the severity label ... the incident is still open' on #2 and "
-    "reminders and escalation go on. GitHub's issue events (`unlabeled`, actor) and GitLab's "
-    "resource_label_events (`remove`, user) name who did it."))
 def test_a_lost_label_removal_by_a_maintainer_resolves(tmp_path: Path) -> None:
     case = Case(unlabel, resolved("maint", "the severity label was removed"))
     _, reference = play(tmp_path / "reference", case, lost=False)

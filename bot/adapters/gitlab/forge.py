@@ -208,6 +208,17 @@ class GitLabForge:
             awards = self._issue(number).awardemojis.list(per_page=PER_PAGE, get_all=True, **self._opts())
         return [reaction_from_award(a.attributes) for a in awards]
 
+    def label_removed_by(self, number: int, label: str) -> str | None:
+        """Who last removed `label`, from the issue's resource label events."""
+        with self._calling(f"GET {self._base}/issues/{number}/resource_label_events"):
+            events = self._issue(number).resourcelabelevents.list(per_page=PER_PAGE, get_all=True, **self._opts())
+        removals = [
+            (parse_time(e.attributes["created_at"]), str((e.attributes.get("user") or {}).get("username") or ""))
+            for e in events
+            if e.attributes.get("action") == "remove" and ((e.attributes.get("label") or {}).get("name") == label)
+        ]
+        return (max(removals)[1] or None) if removals else None
+
     def label_added_at(self, number: int, label: str) -> datetime | None:
         """When `label` was last added, from the issue's resource label events."""
         with self._calling(f"GET {self._base}/issues/{number}/resource_label_events"):
