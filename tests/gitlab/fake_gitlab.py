@@ -491,8 +491,10 @@ class FakeGitLab:
         variables = body.get("variables") or {}
         me = self.users[self.bot]
         user = {"id": f"gid://gitlab/User/{me['id']}", "username": me["username"]}
+        if "issues(" in query and "updatedAfter" in query:
+            return self._graphql_changed(variables, user)
         if "issues(" not in query or "labelNames" not in query:
-            return {"errors": [{"message": "the fake GitLab answers only outage-bot's issue search"}]}
+            return {"errors": [{"message": "the fake GitLab answers only outage-bot's issue queries"}]}
         if not self.graphql_or:
             return {"data": {"currentUser": user, "project": {"issues": None}},
                     "errors": [{"message": "'or' arguments are only allowed when the `or_issuable_queries` feature flag is enabled.",
@@ -505,6 +507,26 @@ class FakeGitLab:
         items.sort(key=lambda i: (i["created_at"], i["iid"]), reverse=True)  # CREATED_DESC, GitLab's default
         start = int(json.loads(base64.b64decode(variables["after"]))["offset"]) if variables.get("after") else 0
         chunk = items[start:start + first]
+        end = start + len(chunk)
+        cursor = base64.b64encode(json.dumps({"offset": end}).encode()).decode()
+        nodes = [{
+            "iid": str(i["iid"]), "title": i["title"], "description": i["description"], "state": i["state"],
+            "webUrl": f"{self.web}/-/issues/{i['iid']}", "confidential": i["confidential"],
+            "createdAt": i["created_at"], "updatedAt": i["updated_at"], "author": {"username": i["author"]},
+            "labels": {"nodes": [{"title": lb} for lb in i["labels"]]},
+        } for i in chunk]
+        return {"data": {"currentUser": user, "project": {"issues": {
+            "pageInfo": {"hasNextPage": end < len(items), "endCursor": cursor}, "nodes": nodes}}}}
+
+    def _graphql_changed(self, variables: dict[str, Any], user: dict[str, str]) -> dict[str, Any]:
+        """`project.issues(updatedAfter:)`: every state (no `state:` argument), newest first."""
+        if variables.get("path") != self.project_path:
+            return {"data": {"currentUser": user, "project": None}}
+        since = _parse_iso(str(variables["since"]))
+        items = [i for i in self.issues.values() if _parse_iso(i["updated_at"]) >= since]
+        items.sort(key=lambda i: (i["created_at"], i["iid"]), reverse=True)
+        start = int(json.loads(base64.b64decode(variables["after"]))["offset"]) if variables.get("after") else 0
+        chunk = items[start:start + 100]
         end = start + len(chunk)
         cursor = base64.b64encode(json.dumps({"offset": end}).encode()).decode()
         nodes = [{

@@ -20,7 +20,7 @@ Retries:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from types import TracebackType
@@ -59,6 +59,23 @@ query OutageBotSearch($path: ID!, $labels: [String!], $after: String) {
   currentUser { id username }
   project(fullPath: $path) {
     issues(state: opened, or: {labelNames: $labels}, first: 100, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        iid title description state webUrl confidential createdAt updatedAt
+        author { username }
+        labels(first: 100) { nodes { title } }
+      }
+    }
+  }
+}
+"""
+# The issues changed since a time, any state and labels, in one request per 100; and who the
+# token is, which the REST list cannot say (a quiet tick stays one request without GET /user).
+CHANGED_QUERY = """
+query OutageBotChanged($path: ID!, $since: Time, $after: String) {
+  currentUser { id username }
+  project(fullPath: $path) {
+    issues(updatedAfter: $since, first: 100, after: $after) {
       pageInfo { hasNextPage endCursor }
       nodes {
         iid title description state webUrl confidential createdAt updatedAt
@@ -252,6 +269,12 @@ class GitLabForge:
         read, so no page skips one. Listings carry no 👀 count (`eyes` stays None)."""
         moment = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
         after = moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # rounded down: never later
+        if self._path:
+            # GraphQL also names the token's user; a closed issue is not cached, so that
+            # get_issue reads it whole (who closed it is only in the REST issue).
+            changed = self._graphql_issues("OutageBotChanged", CHANGED_QUERY, {"since": after}, cache=lambda i: i.is_open)
+            if changed is not None:
+                return changed
         with self._calling(f"GET {self._base}/issues?updated_after={after}&scope=all&state=all"):
             issues = self._project.issues.list(
                 updated_after=after, scope="all", state="all", per_page=PER_PAGE, get_all=True, **self._opts()
@@ -440,15 +463,20 @@ class GitLabForge:
 
     def _search_graphql(self, labels: list[str]) -> list[Issue] | None:
         """None when the instance has no `or` filter: the caller falls back to REST."""
-        request = "POST /api/graphql OutageBotSearch"
+        return self._graphql_issues("OutageBotSearch", SEARCH_QUERY, {"labels": labels}, cache=lambda i: True)
+
+    def _graphql_issues(self, operation: str, query: str, variables: dict[str, Any],
+                        cache: Callable[[Issue], bool]) -> list[Issue] | None:
+        """Every page of a project issues query; notes the token's user. None when the instance
+        refuses the query's filter (`or` on older GitLab): the caller falls back to REST."""
+        request = f"POST /api/graphql {operation}"
         found: list[Issue] = []
         after: str | None = None
         while True:
-            variables = {"path": self._path, "labels": labels, "after": after}
             with self._calling(request):
                 answer = self._gl.http_post(
                     self._graphql_url,
-                    post_data={"query": SEARCH_QUERY, "variables": variables},
+                    post_data={"query": query, "variables": {"path": self._path, **variables, "after": after}},
                     # GraphQL documents the Bearer header; PRIVATE-TOKEN works too (python-gitlab's).
                     extra_headers={"Authorization": f"Bearer {self._token}"},
                     **self._opts(),
@@ -471,7 +499,8 @@ class GitLabForge:
             issues = project.get("issues") or {}
             for node in issues.get("nodes") or []:
                 issue = issue_from_graphql(node)
-                self._known[issue.number] = issue
+                if cache(issue):
+                    self._known[issue.number] = issue
                 found.append(issue)
             page = issues.get("pageInfo") or {}
             if not page.get("hasNextPage") or not page.get("endCursor"):
