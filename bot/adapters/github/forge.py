@@ -215,12 +215,11 @@ class GitHubForge:
         return latest
 
     def search_open_issues(self, labels: Sequence[str]) -> list[Issue]:
+        """Every open issue with any of the labels, past search's 1,000-result cap (see
+        `_search`): a repository may have 2,000 active incidents."""
         found: dict[int, Issue] = {}
         for query in self._search_queries(labels):
-            with self._calling(f"GET /search/issues?q={query}"):
-                for gh in self._rest.search_issues(query):
-                    issue = self._remember(gh)
-                    found[issue.number] = issue
+            found.update(self._search(query, None))
         wanted = {label.lower() for label in labels}
         return [issue for issue in found.values() if wanted.intersection(x.lower() for x in issue.labels)]
 
@@ -247,11 +246,17 @@ class GitHubForge:
         being the oldest change read (inclusive: issues sharing that second are read again,
         not lost). An answer GitHub marks `incomplete_results` (the search timed out) is an
         error, never a silently shorter list."""
+        found = self._search(f"repo:{self.repository} is:issue", _search_stamp(since))  # to the second, rounded down
+        return sorted(found.values(), key=lambda i: i.number)
+
+    def _search(self, base: str, start: str | None) -> dict[int, Issue]:
+        """Every result of a search, newest change first: when the 1,000-result cap cuts it
+        short, the next query narrows the `updated:` window to the oldest change read
+        (inclusive: issues sharing that second are read again, not lost)."""
         found: dict[int, Issue] = {}
-        start = _search_stamp(since)  # to the second, rounded down: never later than `since`
-        window = f">={start}"
+        window = f">={start}" if start else ""
         while True:
-            query = f"repo:{self.repository} is:issue updated:{window}"
+            query = f"{base} updated:{window}" if window else base
             request = f"GET /search/issues?q={query}&sort=updated&order=desc"
             seen, oldest = 0, None
             with self._calling(request):
@@ -271,14 +276,15 @@ class GitHubForge:
                 raise ServiceError("github", request, "GitHub's search timed out and returned incomplete results",
                                    hint="the next run searches again")
             if seen < SEARCH_CAP or seen >= total:
-                return sorted(found.values(), key=lambda i: i.number)
-            end = _search_stamp(oldest) if oldest else start
-            if f"{start}..{end}" == window or end < start:
+                return found
+            end = _search_stamp(oldest) if oldest else (start or "")
+            narrower = f"{start}..{end}" if start else f"<={end}"
+            if narrower == window or (start and end < start):
                 # Over 1,000 issues changed within one second (a bulk edit): no narrower
                 # window reaches the rest.
                 raise ServiceError("github", request, f"{total} issues changed at {end}, over the "
                                    f"{SEARCH_CAP} results a search returns", hint="the next run searches again")
-            window = f"{start}..{end}"
+            window = narrower
 
     def access_of(self, login: str) -> Access:
         if login in self._access:
