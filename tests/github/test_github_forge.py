@@ -363,3 +363,16 @@ def test_bot_login_can_be_given(fake: FakeGitHub) -> None:
 
     assert forge_from_env(fake.env(OUTAGE_BOT_GITHUB_LOGIN="incident-app[bot]")).bot_login == "incident-app[bot]"
     assert fake.requests == []
+
+
+def test_search_open_issues_reads_past_the_1000_result_cap(fake: FakeGitHub, forge: GitHubForge) -> None:
+    """A repository with 1,500 active incidents: GitHub search stops at 1,000 results (page 11
+    answers 422); the forge narrows its `updated:` window and reads the rest."""
+    from datetime import datetime, timedelta, timezone
+
+    t = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    for n in range(1500):
+        fake.add_issue(f"Incident {n}", labels=["priority::high"], at=t + timedelta(seconds=n))
+    found = forge.search_open_issues(["priority::high", "P2"])
+    assert sorted(i.number for i in found) == list(range(1, 1501))
+    assert all(r.status == 200 for r in fake.requests)  # never asked past the cap
