@@ -27,7 +27,8 @@ from bot.planner import ForgeInfo, plan
 from bot.policy import Policy
 from bot.records import ForgeCapabilities, Issue
 from bot.resources import default_policy_path
-from bot.status import Entry, entry_for, needs_look, next_due
+from bot.schedule import next_due
+from bot.status import Entry, entry_for, needs_look
 
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=timezone.utc)
 COUNT = 1000

@@ -16,11 +16,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot import actions as a
+from bot import schedule
 from bot.events import Event, EventKind
 from bot.forms import parse_form
 from bot.ledger import Incident
 from bot.policy import ONCALL_REFS, Policy, Severity
 from bot.records import ForgeCapabilities
+from bot.schedule import deadline_of
 from bot.text import UserText, plain_title
 
 COMMAND = re.compile(r"^\s*/(ack|acknowledge|resolve|resolved|false-positive)\b[ \t]*(.*)$", re.IGNORECASE | re.MULTILINE)
@@ -83,11 +85,6 @@ def route(policy: Policy, severity: str, kind: str | None) -> list[str]:
     if kind:
         channels += policy.kinds[kind].notify
     return list(dict.fromkeys(channels))
-
-
-def deadline_of(incident: Incident, policy: Policy) -> datetime | None:
-    within = policy.severities[incident.severity].resolve_within
-    return incident.severity_since + within if within else None
 
 
 # -- message data ---------------------------------------------------------------------------------
@@ -261,7 +258,7 @@ class _Planner:
         value = str(parse_form(self.event.issue.body)["severity"]).strip()
         for name, severity in self.policy.severities.items():
             for label in severity.labels:
-                if value == label or value == name or value.startswith(label + " ") or value.startswith(name + " "):
+                if value in (label, name) or value.startswith((label + " ", name + " ")):
                     self.actions.append(a.AddLabels(key=f"{self.event.issue.number}:form-label", target="source", labels=(label,)))
                     return name
         return None
@@ -458,45 +455,39 @@ class _Planner:
 
     def timers(self) -> None:
         """The scheduled run: escalation when unacknowledged, reminders before the deadline,
-        breach notices after it. Several notices of one class due at once (a late or skipped
-        tick): only the latest is sent, saying it is late."""
+        breach notices after it (bot.schedule says what is due). Several notices of one class
+        due at once (a late or skipped tick): only the latest is sent, saying it is late."""
         assert self.incident is not None
         incident = self.incident
         spec = self.policy.severities[incident.severity]
-        since = incident.severity_since
-        stamp = f"{incident.severity}:{since:%Y%m%dT%H%M%S}"
-        if incident.status == "active":
-            steps: list[tuple[timedelta, list[str]]] = []
-            if spec.acknowledge_within:
-                steps.append((spec.acknowledge_within, ["oncall.secondary"]))
-            steps += [(step.after, step.tag) for step in spec.escalation]
-            for i, (after, refs) in enumerate(steps):
-                due = since + after
-                if due <= self.now:
-                    people = resolve_people(refs, self.policy, self.now)
-                    key = f"{self.prefix}:escalate:{stamp}:{i}"
-                    self.incident = self.incident.with_(tagged=tuple(dict.fromkeys(self.incident.tagged + tuple(people))))
-                    self.actions.append(a.PostComment(key=key, target="source", template="escalation.md.j2",
-                                                      context=self.ctx(people, step=i + 1, after=after, late=self._late(due))))
-                    self.update_chat("escalation", key, escalated=[self._name(p) for p in people], after=after)
-        deadline = deadline_of(incident, self.policy)
+        period = schedule.stamp(incident)
+        for step in schedule.escalations(incident, self.policy):
+            if step.due <= self.now:
+                people = resolve_people(list(step.refs), self.policy, self.now)
+                key = f"{self.prefix}:escalate:{period}:{step.index}"
+                self.incident = self.incident.with_(tagged=tuple(dict.fromkeys(self.incident.tagged + tuple(people))))
+                self.actions.append(a.PostComment(key=key, target="source", template="escalation.md.j2",
+                                                  context=self.ctx(people, step=step.index + 1, after=step.after,
+                                                                   late=self._late(step.due))))
+                self.update_chat("escalation", key, escalated=[self._name(p) for p in people], after=step.after)
+        deadline = schedule.deadline_of(incident, self.policy)
         if deadline is None:
             return
         owners = list(dict.fromkeys(list(self.incident.tagged)))
-        if self.now >= deadline:
-            n = int((self.now - deadline) / spec.breach_repeat)
-            due = deadline + n * spec.breach_repeat
+        breach = schedule.breach_due(incident, self.policy, self.now)
+        if breach is not None:
+            n, due = breach
             contacts = resolve_people([r for step in spec.escalation for r in step.tag], self.policy, self.now)
             people = list(dict.fromkeys(owners + contacts))
-            key = f"{self.prefix}:breach:{stamp}:{n}"
+            key = f"{self.prefix}:breach:{period}:{n}"
             self.actions.append(a.PostComment(key=key, target="source", template="breach.md.j2",
                                               context=self.ctx(people, overdue=self.now - deadline, repeat=n, late=self._late(due))))
             self.update_chat("breach", key, overdue=self.now - deadline)
             return
-        due_reminders = [(deadline - off, off) for off in spec.reminders() if deadline - off <= self.now]
-        if due_reminders:
-            due, offset = max(due_reminders)
-            key = f"{self.prefix}:remind:{stamp}:{int(offset.total_seconds())}"
+        reminder = schedule.reminder_due(incident, self.policy, self.now)
+        if reminder is not None:
+            due, offset = reminder
+            key = f"{self.prefix}:remind:{period}:{int(offset.total_seconds())}"
             self.actions.append(a.PostComment(key=key, target="source", template="reminder.md.j2",
                                               context=self.ctx(owners, left=deadline - self.now, late=self._late(due))))
             self.update_chat("reminder", key, left=deadline - self.now)
@@ -561,10 +552,5 @@ def plan_handoffs(policy: Policy, since: datetime, now: datetime, done: frozense
 
 def escalations_due(incident: Incident, policy: Policy, now: datetime) -> list[str]:
     """The keys of the escalations a tick at `now` would send (the shell looks for 👀 first)."""
-    if incident.status != "active":
-        return []
-    spec = policy.severities[incident.severity]
-    since = incident.severity_since
-    afters = ([spec.acknowledge_within] if spec.acknowledge_within else []) + [step.after for step in spec.escalation]
-    stamp = f"{incident.severity}:{since:%Y%m%dT%H%M%S}"
-    return [f"{incident.source}:g{incident.generation}:escalate:{stamp}:{i}" for i, after in enumerate(afters) if since + after <= now]
+    return [f"{incident.source}:g{incident.generation}:escalate:{schedule.stamp(incident)}:{step.index}"
+            for step in schedule.escalations(incident, policy) if step.due <= now]

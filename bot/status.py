@@ -14,9 +14,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from bot.ledger import Incident
-from bot.planner import deadline_of
 from bot.policy import Policy
 from bot.records import Issue
+from bot.schedule import next_due
 
 HISTORY = 30  # resolved incidents kept on the status page
 # Incidents listed by name on the status issue, most severe and newest first; the index keeps
@@ -123,7 +123,7 @@ def _row(number: int, e: Entry, base: int, *, with_names: bool) -> list[Any]:
 
 
 def _entry(row: list[Any], base: int) -> Entry:
-    number, severity, status, declared, due, seen, eyes, outage, outage_eyes, flags, *names = row
+    _number, severity, status, declared, due, seen, eyes, outage, outage_eyes, flags, *names = row
     title, url, outage_url = names if names else ("", "", None)
     declared_at, seen_at = _moment(declared, base), _moment(seen, base)
     assert declared_at is not None and seen_at is not None
@@ -161,27 +161,6 @@ def merge(public: Index, private: Index) -> Index:
                    quiet={**public.quiet, **private.quiet})
 
 
-def next_due(incident: Incident, policy: Policy, now: datetime) -> datetime | None:
-    """The next moment after `now` at which a tick has something to do for this incident."""
-    if not incident.active:
-        return None
-    spec = policy.severities[incident.severity]
-    since = incident.severity_since
-    times: list[datetime] = []
-    if incident.status == "active":
-        if spec.acknowledge_within:
-            times.append(since + spec.acknowledge_within)
-        times += [since + step.after for step in spec.escalation]
-    deadline = deadline_of(incident, policy)
-    if deadline is not None:
-        times += [deadline - off for off in spec.reminders()]
-        if now < deadline:
-            times.append(deadline)
-        else:
-            n = int((now - deadline) / spec.breach_repeat) + 1
-            times.append(deadline + n * spec.breach_repeat)
-    future = [t for t in times if t > now]
-    return min(future) if future else None
 
 
 def needs_look(entry: Entry | None, issue: Issue, severity: str | None, now: datetime, *,
