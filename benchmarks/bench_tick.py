@@ -22,13 +22,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable from a 
 
 from bot.config import load
 from bot.events import Event, EventKind
-from bot.ledger import Incident
+from bot.incident import Incident
 from bot.planner import ForgeInfo, plan
 from bot.policy import Policy
 from bot.records import ForgeCapabilities, Issue
 from bot.resources import default_policy_path
 from bot.schedule import next_due
-from bot.status import Entry, entry_for, needs_look
+from bot.status_index import Entry, entry_for, needs_look
 
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=timezone.utc)
 COUNT = 1000

@@ -102,7 +102,7 @@ def service_url(variable: str, value: str, example: str, *, secret: bool = False
 
 def sample_context(policy: Policy) -> dict[str, Any]:
     """Data to render every template with in `validate`, so a template error shows before an incident."""
-    from bot.ledger import Incident
+    from bot.incident import Incident
     from bot.planner import ForgeInfo, context
     from bot.records import ForgeCapabilities
     from bot.text import UserText
@@ -121,7 +121,7 @@ def sample_context(policy: Policy) -> dict[str, Any]:
 
 def check_templates(policy: Policy, renderer: Renderer) -> list[Problem]:
     from bot.oncall import on_call
-    from bot.status import Index
+    from bot.status_index import Index
 
     problems: list[Problem] = []
     ctx = sample_context(policy)

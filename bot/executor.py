@@ -22,8 +22,8 @@ from typing import Any, TypeVar
 
 from bot import actions as a
 from bot.errors import ServiceError
+from bot.incident import Incident
 from bot.ledger import (
-    Incident,
     Ledger,
     decode_ledger,
     encode_ledger,

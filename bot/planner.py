@@ -19,7 +19,7 @@ from bot import actions as a
 from bot import schedule
 from bot.events import Event, EventKind
 from bot.forms import parse_form
-from bot.ledger import Incident
+from bot.incident import Incident
 from bot.policy import ONCALL_REFS, Policy, Severity
 from bot.records import ForgeCapabilities
 from bot.schedule import deadline_of

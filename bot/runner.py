@@ -36,7 +36,7 @@ from bot.policy import Policy
 from bot.ports import Forge, Notifier
 from bot.records import Access, Comment, Issue
 from bot.render import Renderer
-from bot.status import (
+from bot.status_index import (
     HEARTBEAT,
     HOOK_CHECK,
     STALE_TICK,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.ledger import Incident
+from bot.incident import Incident
 from bot.policy import Policy
 
 

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from bot import actions as a
 from bot.config import load
 from bot.events import Event, EventKind
-from bot.ledger import Incident
+from bot.incident import Incident
 from bot.planner import ForgeInfo, plan
 from bot.records import Comment, ForgeCapabilities, Issue
 from tests.core_helpers import T0
-
-from pathlib import Path
 
 POLICY_PATH = Path(__file__).parent / "fixtures" / "contract_policy.yml"
 POLICY, _ = load(POLICY_PATH)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from bot.ledger import status_data, status_marker
 from bot.records import Issue
-from bot.status import Entry, Index, hooks_check_due, needs_look
+from bot.status_index import Entry, Index, hooks_check_due, needs_look
 from tests.core_helpers import T0
 
 
@@ -68,7 +68,7 @@ def test_two_thousand_active_incidents_fit_in_a_github_issue_body() -> None:
     from bot.config import load
     from bot.ledger import status_data, status_marker
     from bot.resources import default_policy_path
-    from bot.status import SHOWN, Entry, shown
+    from bot.status_index import SHOWN, Entry, shown
 
     policy, renderer = load(default_policy_path())
     t = datetime(2026, 11, 9, 14, tzinfo=timezone.utc)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot.config import load
 from bot.events import Event, EventKind
-from bot.ledger import Incident
+from bot.incident import Incident
 from bot.planner import LATE_AFTER, ForgeInfo, plan
 from bot.records import ForgeCapabilities, Issue
 from bot.resources import default_policy_path

@@ -22,7 +22,8 @@ from fake_github import BOT, FakeGitHub
 from github_helpers import webhook
 
 from bot.cli import cli
-from bot.ledger import Incident, decode_ledger
+from bot.incident import Incident
+from bot.ledger import decode_ledger
 from tests.gitlab.chat_sink import ChatSink
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

@@ -23,7 +23,8 @@ from fake_gitlab import FakeGitLab
 from gitlab_pipeline import Pipeline
 from payloads import emoji_hook, issue_hook
 
-from bot.ledger import Incident, decode_ledger
+from bot.incident import Incident
+from bot.ledger import decode_ledger
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 POLICY = FIXTURES / "contract_policy.yml"  # CONTRACT.md's example

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from bot.ledger import Incident
+from bot.incident import Incident
 from bot.policy import Policy
 from bot.records import Issue
 from bot.schedule import next_due
