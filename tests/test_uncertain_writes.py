@@ -72,23 +72,29 @@ def test_chat_post_with_a_lost_answer_is_not_posted_twice(tmp_path: Path, n: int
     assert len(keys) == len(set(keys))
 
 
+class Failing(LostAnswer):
+    """create_issue always fails with `error`, and is counted."""
+
+    def __init__(self, inner: Any, error: ServiceError) -> None:
+        super().__init__(inner, 0, done=False, writes=set())
+        self.error = error
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if name != "create_issue":
+            return attr
+
+        def write(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(name)
+            raise self.error
+
+        return write
+
+
 def test_a_certain_failure_is_not_retried(tmp_path: Path) -> None:
     box = Sandbox(tmp_path)
     box.open_issue()
-
-    class Refused(LostAnswer):
-        def __getattr__(self, name: str) -> Any:
-            attr = getattr(self._inner, name)
-            if name != "create_issue":
-                return attr
-
-            def write(*args: Any, **kwargs: Any) -> Any:
-                self.calls.append(name)
-                raise ServiceError("test", name, "422 Unprocessable", uncertain=False)
-
-            return write
-
-    forge = Refused(box.forge, 0, done=False, writes=set())
+    forge = Failing(box.forge, ServiceError("test", "create_issue", "422 Unprocessable", uncertain=False))
     report = box.runner(forge).handle(box.event(EventKind.LABELED, 1, label="priority::highest"))
     assert forge.calls == ["create_issue"]
     assert [f.detail for f in report.failures] == ["422 Unprocessable"]
@@ -97,24 +103,11 @@ def test_a_certain_failure_is_not_retried(tmp_path: Path) -> None:
 def test_an_answer_lost_every_time_gives_up_after_three_attempts(tmp_path: Path) -> None:
     box = Sandbox(tmp_path)
     box.open_issue()
-
-    class Always(LostAnswer):
-        def __getattr__(self, name: str) -> Any:
-            attr = getattr(self._inner, name)
-            if name != "create_issue":
-                return attr
-
-            def write(*args: Any, **kwargs: Any) -> Any:
-                self.calls.append(name)
-                raise ServiceError("test", name, "503", uncertain=True)
-
-            return write
-
-    forge = Always(box.forge, 0, done=False, writes=set())
+    forge = Failing(box.forge, ServiceError("test", "create_issue", "503", uncertain=True))
     report = box.runner(forge).handle(box.event(EventKind.LABELED, 1, label="priority::highest"))
     assert forge.calls == ["create_issue"] * 3
     assert len(report.failures) == 1
-    # the next run, with the service back, finishes the job once
+    # the next run, with the service back, finishes the job once (the failed run let go of its lease)
     box.runner().handle(box.event(EventKind.LABELED, 1, label="priority::highest"))
     assert len([i for i in box.forge.db.execute("select number from issues")]) == 2
 

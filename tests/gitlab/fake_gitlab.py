@@ -504,7 +504,12 @@ class FakeGitLab:
         wanted = set(variables.get("labels") or [])
         first = int(re.search(r"first:\s*(\d+)", query).group(1)) if re.search(r"first:\s*(\d+)", query) else 100  # type: ignore[union-attr]
         items = [i for i in self.issues.values() if i["state"] == "opened" and wanted.intersection(i["labels"])]
-        items.sort(key=lambda i: (i["created_at"], i["iid"]), reverse=True)  # CREATED_DESC, GitLab's default
+        return self._graphql_page(items, variables, user, first)
+
+    def _graphql_page(self, items: list[dict[str, Any]], variables: dict[str, Any], user: dict[str, str],
+                      first: int = 100) -> dict[str, Any]:
+        """One page of `project.issues`, newest first (CREATED_DESC, GitLab's default)."""
+        items = sorted(items, key=lambda i: (i["created_at"], i["iid"]), reverse=True)
         start = int(json.loads(base64.b64decode(variables["after"]))["offset"]) if variables.get("after") else 0
         chunk = items[start:start + first]
         end = start + len(chunk)
@@ -523,20 +528,7 @@ class FakeGitLab:
         if variables.get("path") != self.project_path:
             return {"data": {"currentUser": user, "project": None}}
         since = _parse_iso(str(variables["since"]))
-        items = [i for i in self.issues.values() if _parse_iso(i["updated_at"]) >= since]
-        items.sort(key=lambda i: (i["created_at"], i["iid"]), reverse=True)
-        start = int(json.loads(base64.b64decode(variables["after"]))["offset"]) if variables.get("after") else 0
-        chunk = items[start:start + 100]
-        end = start + len(chunk)
-        cursor = base64.b64encode(json.dumps({"offset": end}).encode()).decode()
-        nodes = [{
-            "iid": str(i["iid"]), "title": i["title"], "description": i["description"], "state": i["state"],
-            "webUrl": f"{self.web}/-/issues/{i['iid']}", "confidential": i["confidential"],
-            "createdAt": i["created_at"], "updatedAt": i["updated_at"], "author": {"username": i["author"]},
-            "labels": {"nodes": [{"title": lb} for lb in i["labels"]]},
-        } for i in chunk]
-        return {"data": {"currentUser": user, "project": {"issues": {
-            "pageInfo": {"hasNextPage": end < len(items), "endCursor": cursor}, "nodes": nodes}}}}
+        return self._graphql_page([i for i in self.issues.values() if _parse_iso(i["updated_at"]) >= since], variables, user)
 
     # -- state changes -----------------------------------------------------------------------------
     def _create_issue(self, title: str, description: str, labels: list[str], by: str, confidential: bool,
