@@ -272,7 +272,7 @@ class Executor:
                     message = ChatMessage(headline=headline.strip(), body=body.strip(),
                                           mentions=tuple(notice.context.get("slack_mentions", ())), metadata_key=notice.key)
                     self._once(notice.describe(), lambda n=notifier, c=channel, m=message: n.post(c, m), find)  # type: ignore[misc]
-                    outcome.performed.append(f"{notice.describe()}: {headline.strip()}")
+                    outcome.performed.append(f"{headline.strip()} -> {notice.channel}")
                     outcome.done_now.append(notice.key)
             except ServiceError as exc:
                 outcome.failures.append(exc)
