@@ -464,7 +464,7 @@ class _Planner:
         for step in schedule.escalations(incident, self.policy):
             if step.due <= self.now:
                 people = resolve_people(list(step.refs), self.policy, self.now)
-                key = f"{self.prefix}:escalate:{period}:{step.index}"
+                key = escalation_key(incident, step)
                 self.incident = self.incident.with_(tagged=tuple(dict.fromkeys(self.incident.tagged + tuple(people))))
                 self.actions.append(a.PostComment(key=key, target="source", template="escalation.md.j2",
                                                   context=self.ctx(people, step=step.index + 1, after=step.after,
@@ -552,5 +552,9 @@ def plan_handoffs(policy: Policy, since: datetime, now: datetime, done: frozense
 
 def escalations_due(incident: Incident, policy: Policy, now: datetime) -> list[str]:
     """The keys of the escalations a tick at `now` would send (the shell looks for 👀 first)."""
-    return [f"{incident.source}:g{incident.generation}:escalate:{schedule.stamp(incident)}:{step.index}"
-            for step in schedule.escalations(incident, policy) if step.due <= now]
+    return [escalation_key(incident, step) for step in schedule.escalations(incident, policy) if step.due <= now]
+
+
+def escalation_key(incident: Incident, step: schedule.Step) -> str:
+    """The key of an escalation notice: the planner sends it, the shell looks for 👀 first."""
+    return f"{incident.source}:g{incident.generation}:escalate:{schedule.stamp(incident)}:{step.index}"

@@ -15,6 +15,7 @@ from bot.actions import SaveStatusIndex
 from bot.errors import ServiceError
 from bot.events import Event, EventKind
 from bot.executor import Executor, Outcome
+from bot.incident import ACTIVE
 from bot.ledger import (
     STATUS_RE,
     Ledger,
@@ -38,7 +39,6 @@ from bot.records import Access, Comment, Issue
 from bot.render import Renderer
 from bot.status_index import (
     HEARTBEAT,
-    HOOK_CHECK,
     STALE_TICK,
     Entry,
     Index,
@@ -55,6 +55,9 @@ from bot.status_index import (
 # A tick lists the issues changed in this window: the status issue is written at least every
 # HEARTBEAT, so it is in it while ticks run; the margin covers a late tick and search lag.
 LOOKBACK = HEARTBEAT + timedelta(minutes=10)
+
+# How often the tick gives the labels GitHub made on the fly (grey) their colours.
+PAINT_EVERY = timedelta(days=1)
 
 # The confidential status issue (GitLab): where confidential incidents are indexed, out of sight.
 PRIVATE_INDEX_TITLE = "outage-bot: confidential incidents (members only)"
@@ -204,13 +207,8 @@ class Runner:
         """The source issue was closed (or unlabeled) by someone who may not resolve: it leaves
         the tick's listing, so the incident is put in the status index now, or no tick would
         remind or escalate it. (The tick keeps the index otherwise; this is rare.)"""
-        policy = self.policy
-        statuses = [i for i in self.forge.search_open_issues([policy.labels.status])
-                    if STATUS_RE.search(i.body) and self._bot_issue(i)]
-        public_issue = next((i for i in statuses if not i.confidential), None)
-        private_issue = next((i for i in statuses if i.confidential), None)
-        index = merge(Index.from_data(status_data(public_issue.body) if public_issue else None),
-                      Index.from_data(status_data(private_issue.body) if private_issue else None))
+        index, public_issue, private_issue = self._read_index(
+            self._status_issues(self.forge.search_open_issues([self.policy.labels.status])))
         issue = self.forge.get_issue(ledger.incident.source)
         updated = self._index_update(index, issue.number, issue, ledger, source_closed=True)
         self._save_split(index, updated, public_issue, private_issue, report)
@@ -232,7 +230,22 @@ class Runner:
             self._save_index(private_issue, private, report, confidential=True)
 
     def _bot_issue(self, issue: Issue) -> bool:
-        return self.bot_login is None or issue.author.lower() == self.bot_login.lower()
+        return self._by_bot_login(issue.author)
+
+    def _status_issues(self, issues: list[Issue]) -> list[Issue]:
+        """The bot's status issues among `issues`: a marker in anyone else's is not believed."""
+        status = self.policy.labels.status
+        return [i for i in issues if i.is_open and status in i.labels and STATUS_RE.search(i.body) and self._bot_issue(i)]
+
+    @staticmethod
+    def _read_index(statuses: list[Issue]) -> tuple[Index, Issue | None, Issue | None]:
+        """The index the public status issue and (GitLab) the confidential one hold, merged;
+        and the two issues."""
+        public = next((i for i in statuses if not i.confidential), None)
+        private = next((i for i in statuses if i.confidential), None)
+        index = merge(Index.from_data(status_data(public.body) if public else None),
+                      Index.from_data(status_data(private.body) if private else None))
+        return index, public, private
 
     def _outage_source(self, issue: Issue) -> int | None:
         """The incident an outage issue of the bot's belongs to; None for any other issue.
@@ -245,10 +258,7 @@ class Runner:
         report = Report()
         policy = self.policy
         listed, complete, statuses = self._listing()
-        status_issue = next((i for i in statuses if not i.confidential), None)
-        private_issue = next((i for i in statuses if i.confidential), None)
-        index = merge(Index.from_data(status_data(status_issue.body) if status_issue else None),
-                      Index.from_data(status_data(private_issue.body) if private_issue else None))
+        index, status_issue, private_issue = self._read_index(statuses)
         before = index
         open_sources = {i.number: i for i in listed if i not in statuses and i.is_open and policy.severity_of(i.labels)
                         and self._outage_source(i) is None}
@@ -319,9 +329,8 @@ class Runner:
         index = self._paint_labels(index)
         # What would be written: the public index, and the private one where the forge keeps it
         # (GitHub has no confidential issue to keep it in, so its changes are no reason to write).
-        written = self._stored(index) != self._stored(before)
-        index = replace(index, last_tick=self.now) if (written or self._heartbeat_due(before)) else index
-        if self._stored(index) != self._stored(before):
+        if self._stored(index) != self._stored(before) or self._heartbeat_due(before):
+            index = replace(index, last_tick=self.now)
             self._save_split(before, index, status_issue, private_issue, report)
         report.lines.append(f"tick at {self.now.isoformat()}: {len(open_sources)} open incident issue(s)")
         return report
@@ -333,21 +342,17 @@ class Runner:
         while ticks run; when it is not (the first tick, a long gap), every open labeled issue
         is listed instead. A marker in anyone else's issue is not believed."""
         policy = self.policy
-
-        def statuses_in(issues: list[Issue]) -> list[Issue]:
-            return [i for i in issues if i.is_open and policy.labels.status in i.labels and STATUS_RE.search(i.body) and self._bot_issue(i)]
-
         changed_since = getattr(self.forge, "changed_issues", None)
         if changed_since is not None:
             changed = changed_since(self.now - LOOKBACK)
-            statuses = statuses_in(changed)
+            statuses = self._status_issues(changed)
             public = next((i for i in statuses if not i.confidential), None)
             private_expected = public is not None and (Index.from_data(status_data(public.body)).has_private
                                                       and self.forge.capabilities.confidential_issues)
             if public is not None and (not private_expected or any(i.confidential for i in statuses)):
                 return changed, False, statuses
         listed = self.forge.search_open_issues(policy.all_severity_labels() + [policy.labels.status])
-        return listed, True, statuses_in(listed)
+        return listed, True, self._status_issues(listed)
 
     def _closed_outage_issues(self, listed: list[Issue], index: Index, open_sources: dict[int, Issue], report: Report) -> Index:
         """An outage issue of an active incident, closed lately: if its event was lost, the
@@ -356,7 +361,7 @@ class Runner:
         for outage in listed:
             source = None if outage.is_open else self._outage_source(outage)
             entry = index.entries.get(source) if source is not None else None
-            if source is None or entry is None or entry.status not in ("active", "acknowledged") or entry.outage_issue != outage.number:
+            if source is None or entry is None or entry.status not in ACTIVE or entry.outage_issue != outage.number:
                 continue  # (an earlier generation's outage issue, closed long ago, is not this one)
             closed = self.forge.get_issue(outage.number)  # whole: who closed it
             event = Event(kind=EventKind.CLOSED, issue=closed, actor=closed.closed_by or "", at=min(closed.updated_at, self.now))
@@ -423,7 +428,7 @@ class Runner:
         writes the status issue anyway: looks cost an event run nothing."""
         paint = getattr(self.forge, "paint_labels", None)
         if paint is None or self.dry_run or not self._heartbeat_due(index) or not index.entries \
-                or (index.labels_painted is not None and self.now - index.labels_painted < HOOK_CHECK):
+                or (index.labels_painted is not None and self.now - index.labels_painted < PAINT_EVERY):
             return index
         policy = self.policy
         names = policy.all_severity_labels() + [lb for k in policy.kinds.values() for lb in k.labels]

@@ -78,10 +78,7 @@ def next_due(incident: Incident, policy: Policy, now: datetime) -> datetime | No
     deadline = deadline_of(incident, policy)
     if deadline is not None:
         times += [deadline - off for off in spec.reminders()]
-        if now < deadline:
-            times.append(deadline)
-        else:
-            n = int((now - deadline) / spec.breach_repeat) + 1
-            times.append(deadline + n * spec.breach_repeat)
+        breach = breach_due(incident, policy, now)
+        times.append(deadline if breach is None else breach[1] + spec.breach_repeat)
     future = [t for t in times if t > now]
     return min(future) if future else None
