@@ -72,7 +72,8 @@ _KEY_DASH = re.compile(r"(?i)(\b[a-z][a-z0-9_]*-)(?=\d)")
 _PROJECT_GT = re.compile(r"(?<=[^\s\u2060])>")
 # Chat services (Slack's server-side URL detection, Discord, Teams, mail clients) also link a
 # bare `status.example.com`: a joiner after each dot between a letter or digit and a letter.
-_DOMAIN_DOT = re.compile(r"(?<=[^\W_])\.(?=[^\W\d_])")
+# (after a joiner too: one added after a sigil, `!⁠.ba`, reads to a linker as part of a host name)
+_DOMAIN_DOT = re.compile(r"(?<=[^\W_]|\u2060)\.(?=[^\W\d_])")
 
 
 def printable(text: object) -> str:
