@@ -9,16 +9,19 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from functools import cached_property, wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from bot import __version__
 from bot.config import check_templates, load, policy_path, service_url
 from bot.errors import ConfigError, NotMine, NotUtf8, OutageBotError, UserError
-from bot.executor import channel_of
-from bot.policy import Policy
-from bot.ports import Forge, Notifier
+from bot.extras import needs
 from bot.resources import default_policy_path
+
+if TYPE_CHECKING:  # the rest is imported where a command uses it: `outage-bot --help` stays cheap
+    from bot.policy import Policy
+    from bot.ports import Forge, Notifier
 
 DEFAULT_POLICY_NOTICE = (
     "outage-bot: no .outage-bot.yml: using the bundled default policy, whose people are placeholders"
@@ -143,10 +146,12 @@ class Context:
 
             return _local_db(lambda: LocalForge(self.db, clock=lambda: self.now), self.db_name)
         if self.forge_name == "github":
-            from bot.adapters.github import forge_from_env as github_forge
+            with needs("github", "--forge github"):
+                from bot.adapters.github import forge_from_env as github_forge
 
             return github_forge(self.environ)
-        from bot.adapters.gitlab import forge_from_env as gitlab_forge
+        with needs("gitlab", "--forge gitlab"):
+            from bot.adapters.gitlab import forge_from_env as gitlab_forge
 
         return gitlab_forge(self.environ)
 
@@ -162,6 +167,7 @@ class Context:
         sandbox shows every message even when real chat is configured for some channels only.
         """
         from bot.adapters.chat import notifiers_from_env, unserved
+        from bot.executor import channel_of
 
         channels = {cid: channel_of(self.policy, cid) for cid in self.policy.channels}
         confidential = confidential_channels(self.policy)
@@ -234,7 +240,7 @@ def _finish(report: Any, dry_run: bool) -> None:
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="outage-bot")
+@click.version_option(__version__, prog_name="outage-bot")
 def cli() -> None:
     """outage-bot: turns severity labels on issues into an escalation process.
 

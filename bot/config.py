@@ -7,13 +7,15 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from bot.errors import ConfigError, NotUtf8, Problem, UserError
-from bot.policy import Policy
-from bot.render import Renderer
 from bot.resources import default_policy_path
+
+if TYPE_CHECKING:  # imported where used: `outage-bot --help` builds no pydantic model, imports no jinja2
+    from bot.policy import Policy
+    from bot.render import Renderer
 
 
 def policy_path(config: str | None, environ: Mapping[str, str], cwd: Path | None = None) -> Path:
@@ -41,6 +43,7 @@ def load(path: Path) -> tuple[Policy, Renderer]:
     """The policy and a renderer for its templates; ConfigError lists every problem."""
     # A first pass without the template check learns the template folder; the second checks names.
     from bot.policy_file import parse_policy
+    from bot.render import Renderer
 
     text = _read(path)
     policy = parse_policy(text, str(path), template_names=None)

@@ -11,8 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import icalendar
-
+from bot.extras import needs
 from bot.oncall import Shift, first_handoff, shifts_between, to_utc
 from bot.policy import OnCall, Person
 
@@ -128,6 +127,9 @@ def to_ics(
     shifts = shifts_between(oncall, tz, start, end)
     stamp = to_utc(start, tz)
     first = first_handoff(oncall.rotation, tz)
+
+    with needs("ical", "the iCalendar feed (oncall ics)"):
+        import icalendar
 
     cal = icalendar.Calendar()
     cal.add("prodid", "-//outage-bot//on-call rotation//EN")

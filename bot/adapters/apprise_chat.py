@@ -35,8 +35,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from io import StringIO
 
-import apprise
-
 from bot.errors import MissingCredential, ServiceError, UserError
 from bot.records import Channel, ChatMessage, ChatRef
 from bot.text import clean
@@ -99,6 +97,10 @@ class AppriseNotifier:
         rate_limit_wait: float = 10.0,
         rate_limit_retries: int = 2,
     ) -> None:
+        # Apprise is imported here, not at the top: reading a policy's `${VARS}` (variables_in)
+        # needs no Apprise, and a run without an apprise channel must not pay for it.
+        import apprise  # noqa: F401 - a missing package fails now, where bot.extras names the extra
+
         self.environ = dict(environ)
         self.timeout = timeout
         self.rate_limit_wait = rate_limit_wait
@@ -111,6 +113,8 @@ class AppriseNotifier:
         url, secrets = expand(_RETRY_PARAM.sub("retry=0", channel.apprise), self.environ, channel=channel.id)
         request = f"notify channel {channel.id}"
         title, body = render(message)
+        import apprise
+
         for attempt in range(self.rate_limit_retries + 1):
             with _quiet_apprise() as log:
                 sender = apprise.Apprise()
@@ -210,6 +214,8 @@ def _quiet_apprise() -> Iterator[StringIO]:
     """Apprise's log for this call, kept from the process log (where CI would print it) so we
     can redact it before anything of it is shown. Read at DEBUG: the transport errors are only
     there; only WARNING lines are ever shown (`_last_line`)."""
+    import apprise
+
     loggers = [logging.getLogger(name) for name in _LEAKY_LOGGERS]
     saved = [logger.propagate for logger in loggers]
     for logger in loggers:

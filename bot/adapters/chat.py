@@ -17,11 +17,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING
 
-from bot.adapters.apprise_chat import AppriseNotifier, variables_in
-from bot.adapters.slack import SlackNotifier, SlackWebhookNotifier
-from bot.ports import Notifier
+from bot.adapters.apprise_chat import variables_in
+from bot.extras import needs
 from bot.records import Channel
+
+if TYPE_CHECKING:  # each client library is imported only when a channel uses it (bot/extras.py)
+    from bot.adapters.apprise_chat import AppriseNotifier
+    from bot.adapters.slack import SlackNotifier, SlackWebhookNotifier
+    from bot.ports import Notifier
 
 TOKEN = "SLACK_BOT_TOKEN"
 API_URL = "SLACK_API_URL"
@@ -42,7 +47,11 @@ def notifiers_from_env(
     """The notifier for each channel id that can be served; channels that cannot are absent."""
     out: dict[str, Notifier] = {}
     token = _get(environ, TOKEN)
-    web_api = SlackNotifier(token, base_url=_get(environ, API_URL) or None) if token else None
+    web_api: SlackNotifier | None = None
+    if token and any(channel.slack for channel in channels.values()):
+        with needs("slack", TOKEN):
+            from bot.adapters.slack.web_api import SlackNotifier
+        web_api = SlackNotifier(token, base_url=_get(environ, API_URL) or None)
     webhooks: dict[str, SlackWebhookNotifier] = {}
     apprise: AppriseNotifier | None = None
     for cid, channel in channels.items():
@@ -54,11 +63,17 @@ def notifiers_from_env(
             if variable:
                 url = _get(environ, variable)
                 if url not in webhooks:
+                    with needs("slack", variable):
+                        from bot.adapters.slack.webhook import SlackWebhookNotifier
                     webhooks[url] = SlackWebhookNotifier(url, variable=variable)
                 out[cid] = webhooks[url]
                 continue
         if channel.apprise and not _missing_apprise(environ, channel):
-            apprise = apprise or AppriseNotifier(environ)
+            if apprise is None:
+                with needs("apprise", f"channel {cid!r} (apprise:)"):
+                    from bot.adapters.apprise_chat import AppriseNotifier
+
+                    apprise = AppriseNotifier(environ)  # imports Apprise
             out[cid] = apprise
     return out
 
