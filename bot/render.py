@@ -26,7 +26,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from bot import text
 from bot.durations import humanize
 from bot.errors import ConfigError, Problem
-from bot.resources import data_dir
+from bot.resources import TEMPLATES
 
 
 def _when(value: datetime | None, tz: ZoneInfo) -> str:
@@ -41,7 +41,7 @@ def _when(value: datetime | None, tz: ZoneInfo) -> str:
 class Renderer:
     def __init__(self, tz: ZoneInfo, user_dir: Path | None = None) -> None:
         self.tz = tz
-        self.dirs = [d for d in (user_dir, data_dir("templates")) if d is not None]
+        self.dirs = [d for d in (user_dir, TEMPLATES) if d is not None]
         loader = jinja2.FileSystemLoader([str(d) for d in self.dirs])
         self._md = self._env(loader, text.md_inline)
         self._chat = self._env(loader, text.chat_text)
