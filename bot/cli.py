@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
@@ -427,6 +428,10 @@ def oncall(config: str | None, what: str, at: str | None, weeks: int, as_json: b
 
 
 def main() -> None:
+    # A cancelled CI job gets SIGTERM (GitHub: after SIGINT; GitLab: at once): end as an
+    # interrupt would, so the run gives its lock back (bot.run_lock) instead of leaving it to
+    # expire.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     cli()
 
 

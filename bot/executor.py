@@ -73,7 +73,8 @@ def channel_of(policy: Policy, channel_id: str) -> Channel:
 class Executor:
     def __init__(self, forge: Forge, notifiers: Mapping[str, Notifier], policy: Policy, renderer: Renderer, *,
                  now: datetime, dry_run: bool = False, log: Callable[[str], None] = lambda _: None,
-                 sleep: Callable[[float], None] = time.sleep, by_bot: Callable[[str], bool] = lambda _: True) -> None:
+                 sleep: Callable[[float], None] = time.sleep, by_bot: Callable[[str], bool] = lambda _: True,
+                 run_id: str | None = None) -> None:
         self.forge = forge
         self.notifiers = notifiers
         self.policy = policy
@@ -83,7 +84,7 @@ class Executor:
         self.log = log
         self.sleep = sleep
         self.by_bot = by_bot  # is this login the bot's? Only its own comments and issues are believed
-        self.run_id = uuid.uuid4().hex[:12]  # this run, in the leases it takes
+        self.run_id = run_id or uuid.uuid4().hex[:12]  # this run, in the leases it takes
 
     # -- the ledger comment ----------------------------------------------------------------------
     def apply(self, plan: Plan, ledger: Ledger | None, ledger_comment: Comment | None,

@@ -30,7 +30,9 @@ class Forge(Protocol):
     capabilities: ForgeCapabilities
 
     # -- reading ---------------------------------------------------------------------------
-    def get_issue(self, number: int) -> Issue: ...
+    def get_issue(self, number: int, *, fresh: bool = False) -> Issue:
+        """One issue, whole. `fresh`: ask the forge again even if this run read it already."""
+        ...
 
     def list_comments(self, number: int, *, fresh: bool = False) -> list[Comment]:
         """Every comment (GitLab: every non-system note), oldest first. `fresh`: ask the forge
@@ -113,6 +115,21 @@ class Forge(Protocol):
     def pin_issue(self, number: int) -> PinOutcome: ...
 
     def unpin_issue(self, number: int) -> None: ...
+
+    # -- the run lock (bot.run_lock) ----------------------------------------------------------------
+    def take_lock(self, name: str, note: str) -> bool:
+        """Create the repository label `name` with description `note`, atomically: False (and
+        nothing written) when a label of that name exists already. The forge decides, so two
+        runs that try at once cannot both win."""
+        ...
+
+    def lock_note(self, name: str) -> str | None:
+        """The description of the label `name`; None when there is no such label."""
+        ...
+
+    def drop_lock(self, name: str) -> None:
+        """Delete the label `name`; already gone is not an error."""
+        ...
 
 
 class Notifier(Protocol):

@@ -7,6 +7,7 @@ Both work the same on GitHub, GitLab and the local forge: they only use the Forg
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -37,6 +38,7 @@ from bot.policy import Policy
 from bot.ports import Forge, Notifier
 from bot.records import Access, Comment, Issue
 from bot.render import Renderer
+from bot.run_lock import RunLock
 from bot.status_index import (
     HEARTBEAT,
     STALE_TICK,
@@ -104,6 +106,9 @@ class Runner:
         self._login: str | None = None
         self._trust: dict[str, bool] = {}  # login -> may acknowledge/resolve, asked once a run
         self._executor: Executor | None = None
+        self.run_id = uuid.uuid4().hex[:12]  # this run, in the lock and the leases it takes
+        self.lock = RunLock(forge, run_id=self.run_id, now=now, sleep=sleep, log=log)
+        self._lock_refused: ServiceError | None = None
 
     @property
     def bot_login(self) -> str | None:
@@ -116,7 +121,7 @@ class Runner:
     def executor(self) -> Executor:
         if self._executor is None:
             self._executor = Executor(self.forge, self.notifiers, self.policy, self.renderer, now=self.now, dry_run=self.dry_run,
-                        log=self.log, sleep=self.sleep, by_bot=lambda login: self._by_bot_login(login))
+                        log=self.log, sleep=self.sleep, by_bot=lambda login: self._by_bot_login(login), run_id=self.run_id)
         return self._executor
 
     # -- the ledger -----------------------------------------------------------------------------
@@ -169,6 +174,14 @@ class Runner:
             if not planned.actions and (ledger is None or not ledger.outbox):
                 report.add(source, planned, Outcome(ledger=ledger))
                 return ledger
+            if ledger is not None and not self.lock.held and not self.dry_run:
+                # Writing to an incident that exists: only under the run lock, from its ledger
+                # as read under it (another run may have written since this one read it).
+                if not self._hold_lock():
+                    report.lines.append(f"#{source}: another run held the run lock too long; the next run or tick does this")
+                    return ledger
+                ledger, comment, comments = self.load(source, fresh=True)
+                continue
             outcome = self.executor().apply(planned, ledger, comment, comments)
             if not outcome.busy:
                 break
@@ -185,9 +198,35 @@ class Runner:
         report.add(source, planned, outcome)
         return outcome.ledger
 
+    # -- the run lock ---------------------------------------------------------------------------
+    def _hold_lock(self) -> bool:
+        """Hold the run lock from now to the end of the run (bot.run_lock); False when another
+        run kept it past the wait. A dry run writes nothing and needs none."""
+        if self.dry_run or self.lock.held:
+            return True
+        if self._lock_refused is None and not self.lock.acquire():
+            self._lock_refused = ServiceError(
+                self.forge.name, "the run lock", f"another run held it for {self.lock.waited:.0f} s",
+                hint="nothing was written to incidents that exist; the next run or tick does it")
+        return self.lock.held
+
+    def _locked(self, run: Callable[[Report], Report]) -> Report:
+        report = Report()
+        try:
+            return run(report)
+        finally:
+            try:
+                self.lock.release()
+            except ServiceError as exc:  # it expires on its own (run_lock.HOLD)
+                report.failures.append(exc)
+            if self._lock_refused is not None:
+                report.failures.append(self._lock_refused)
+
     # -- one event ------------------------------------------------------------------------------
     def handle(self, event: Event) -> Report:
-        report = Report()
+        return self._locked(lambda report: self._handle(event, report))
+
+    def _handle(self, event: Event, report: Report) -> Report:
         issue = event.issue
         if STATUS_RE.search(issue.body or "") and self._bot_issue(issue):
             report.lines.append(f"#{issue.number} is the status issue: nothing to do")
@@ -255,7 +294,9 @@ class Runner:
 
     # -- the scheduled run --------------------------------------------------------------------------
     def tick(self) -> Report:
-        report = Report()
+        return self._locked(self._tick)
+
+    def _tick(self, report: Report) -> Report:
         policy = self.policy
         listed, complete, statuses = self._listing()
         index, status_issue, private_issue = self._read_index(statuses)
@@ -285,6 +326,10 @@ class Runner:
             outage = outages.get(number)
             if not stale and not needs_look(entry, issue, severity, self.now, outage=outage, quiet_since=index.quiet.get(number)):
                 continue
+            if stale or entry is None or entry.next_due is not None and entry.next_due <= self.now:
+                # Something is due (or new): the lock first, so the ledger is read under it.
+                # A look at a changed issue mostly writes nothing: `_run` takes it if needed.
+                self._hold_lock()
             ledger = self._tick_incident(issue, report, stale_since=index.last_tick if stale else None, outage=outage,
                                          seen=entry.seen if entry else None)
             index = self._index_update(index, number, issue, ledger, outage)
@@ -306,6 +351,7 @@ class Runner:
             except ServiceError as exc:  # keep the entry: look again next tick
                 report.failures.append(exc)
                 continue
+            self._hold_lock()
             loaded = self.load(number)
             if loaded[0] is not None and closed_not_resolved(loaded[0]):
                 ledger = self._tick_incident(issue, report, stale_since=index.last_tick if stale else None, loaded=loaded)
@@ -331,9 +377,20 @@ class Runner:
         # (GitHub has no confidential issue to keep it in, so its changes are no reason to write).
         if self._stored(index) != self._stored(before) or self._heartbeat_due(before):
             index = replace(index, last_tick=self.now)
+            if self.lock.held and self.lock.waited:
+                index = self._added_meanwhile(index, before, status_issue, private_issue)
             self._save_split(before, index, status_issue, private_issue, report)
         report.lines.append(f"tick at {self.now.isoformat()}: {len(open_sources)} open incident issue(s)")
         return report
+
+    def _added_meanwhile(self, index: Index, before: Index, public: Issue | None, private: Issue | None) -> Index:
+        """The index was read before this tick took the run lock, and it had to wait for it:
+        the run it waited for may have indexed an incident (`_keep_indexed`). Read the status
+        issues again, under the lock, and keep what was added meanwhile."""
+        statuses = [self.forge.get_issue(i.number, fresh=True) for i in (public, private) if i is not None]
+        now, _, _ = self._read_index(self._status_issues(statuses))
+        added = {n: e for n, e in now.entries.items() if n not in before.entries and n not in index.entries}
+        return replace(index, entries={**index.entries, **added}) if added else index
 
     def _listing(self) -> tuple[list[Issue], bool, list[Issue]]:
         """(issues, complete, the bot's status issues). Where the forge can say what changed,
@@ -365,6 +422,7 @@ class Runner:
                 continue  # (an earlier generation's outage issue, closed long ago, is not this one)
             closed = self.forge.get_issue(outage.number)  # whole: who closed it
             event = Event(kind=EventKind.CLOSED, issue=closed, actor=closed.closed_by or "", at=min(closed.updated_at, self.now))
+            self._hold_lock()
             loaded = self.load(source)
             ledger = self._run(event, source, report, loaded)
             if ledger is not loaded[0] or source not in open_sources:  # (else the listing's turn comes next)

@@ -32,6 +32,7 @@ create table if not exists comments (id integer primary key autoincrement, issue
 create table if not exists label_events (issue integer, label text, action text, actor text, at text);
 create table if not exists reactions (issue integer, user text, emoji text, at text);
 create table if not exists members (login text primary key, access integer);
+create table if not exists locks (name text primary key, note text);
 create table if not exists chat (id integer primary key autoincrement, channel text, thread text,
   headline text, body text, mentions text, status text, key text, reactions text default '[]',
   edited integer default 0, at text);
@@ -72,7 +73,7 @@ class LocalForge:
         self.db.execute("update issues set updated_at=? where number=?", (self._now(), number))
 
     # -- reading -------------------------------------------------------------------------------
-    def get_issue(self, number: int) -> Issue:
+    def get_issue(self, number: int, *, fresh: bool = False) -> Issue:
         self._count()
         row = self.db.execute("select * from issues where number=?", (number,)).fetchone()
         if row is None:
@@ -224,6 +225,26 @@ class LocalForge:
         self.db.commit()
 
     # -- what people do (the demo and tests act through these) ---------------------------------
+    # -- the run lock: a primary key makes taking it atomic, as a label name is on a forge ---------
+    def take_lock(self, name: str, note: str) -> bool:
+        self._count()
+        try:
+            with self.db:
+                self.db.execute("insert into locks values (?, ?)", (name, note))
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def lock_note(self, name: str) -> str | None:
+        self._count()
+        row = self.db.execute("select note from locks where name=?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def drop_lock(self, name: str) -> None:
+        self._count()
+        with self.db:
+            self.db.execute("delete from locks where name=?", (name,))
+
     def add_member(self, login: str, access: Access) -> None:
         self.db.execute("insert or replace into members values (?,?)", (login, int(access)))
         self.db.commit()

@@ -602,6 +602,7 @@ class FakeGitHub:
             ("POST", rf"{repo}/labels", self._create_label),
             ("GET", rf"{repo}/labels/([^/]+)", self._get_label),
             ("PATCH", rf"{repo}/labels/([^/]+)", self._edit_label),
+            ("DELETE", rf"{repo}/labels/([^/]+)", self._delete_label),
             ("GET", rf"{repo}/collaborators/([^/]+)/permission", self._permission),
         ]
         return [(m, re.compile(p), a) for m, p, a in table]
@@ -828,6 +829,15 @@ class FakeGitHub:
             if key in body:
                 label[key] = body[key]
         return 200, {}, self.label_json(name)
+
+    def _delete_label(self, r: Recorded, name: str) -> tuple[int, dict[str, str], Any]:
+        # DELETE /repos/{owner}/{repo}/labels/{name}: 204; the label leaves every issue too
+        if name.lower() not in self.labels:
+            return 404, {}, {"message": "Not Found", "documentation_url": DOCS}
+        del self.labels[name.lower()]
+        for issue in self.issues.values():
+            issue.labels = [x for x in issue.labels if x.lower() != name.lower()]
+        return 204, {}, None
 
     def _permission(self, r: Recorded, login: str) -> tuple[int, dict[str, str], Any]:
         role = self.roles.get(login)

@@ -9,10 +9,12 @@ The busy tick: three critical incidents declared 12 hours earlier, none acknowle
 due its escalation (the secondary is called) and its 12h reminder, and the contract policy's
 rotation hands off at Monday 12:00 America/New_York (17:00 UTC) just before the tick.
 
-N = 12 requests to GitHub (asserted on the reference, so this test notices when the count
-changes): the listing, one look for 👀 on the outage issues (nobody is paged before it), then 3 an
-incident (its comments, the one notice comment carrying escalation and reminder with the rest of
-the plan as intents, the ledger), and the status issue; the handoff and the alerts are Slack's.
+N = 14 requests to GitHub (asserted on the reference, so this test notices when the count
+changes): the listing, one look for 👀 on the outage issues (nobody is paged before it), the run
+lock taken (bot.run_lock), then 3 an incident (its comments, the one notice comment carrying
+escalation and reminder with the rest of the plan as intents, the ledger), the status issue and
+the lock given back; the handoff and the alerts are Slack's. A cut run leaves its lock behind:
+the next tick, after its time, takes it over.
 Each is cut twice: not carried out, and carried out with its answer lost (502). Every cut, ticked again,
 ends as the uninterrupted reference that ticked at the same two times: the same comments,
 labels, pins, outage and status issues, Slack messages, threads and reactions, and ledgers: 0
@@ -49,7 +51,7 @@ DECLARED = HANDOFF - timedelta(hours=12)  # escalation (acknowledge_within 12h) 
 BUSY = HANDOFF + timedelta(minutes=5)  # the busy tick
 AGAIN = BUSY + LEASE + timedelta(minutes=1)  # the next tick, after the dead run's lease
 INCIDENTS = 3
-N = 12  # the busy tick's requests to GitHub (see test_the_busy_tick_costs_n_requests)
+N = 14  # the busy tick's requests to GitHub (see test_the_busy_tick_costs_n_requests)
 CHANNELS = {"outage-alerts": "C0ALERTS01", "troubleshooting": "C0USERS001", "announcements": "C0ANNOUNCE",
             "internal-infra-alerts": "G0SECURITY"}
 _BLOBS = re.compile(r"<!-- outage-bot:(ledger|status) v1 \S+ -->")
@@ -185,16 +187,17 @@ def expected(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, list[str]]:
 def test_the_busy_tick_costs_n_requests(expected: tuple[Any, list[str]]) -> None:
     _, lines = expected
     repo = "/repos/octo-org/outage-demo"
-    # the listing; the look for 👀 on the outage issues (nobody is paged before it); for each
-    # incident its comments, the one notice (escalation and reminder, the rest of the plan as
-    # intents: its write-ahead record) and the ledger; the status issue last. The handoff and
-    # the chat messages are Slack's.
+    # the listing; the look for 👀 on the outage issues (nobody is paged before it); the run lock
+    # taken; for each incident its comments, the one notice (escalation and reminder, the rest of
+    # the plan as intents: its write-ahead record) and the ledger; the status issue; the run lock
+    # given back. The handoff and the chat messages are Slack's.
     neutral = [re.sub(r"/comments/\d+$", "/comments/ID", line) for line in lines]
-    assert neutral[:2] == ["GET /search/issues", "GET /search/issues"] and neutral[-1] == f"PATCH {repo}/issues/7"
-    each = [neutral[i:i + 3] for i in range(2, len(neutral) - 1, 3)]  # in the order the listing gives them
+    assert neutral[:3] == ["GET /search/issues", "GET /search/issues", f"POST {repo}/labels"]
+    assert neutral[-2:] == [f"PATCH {repo}/issues/7", f"DELETE {repo}/labels/outage-bot:lock"]
+    each = [neutral[i:i + 3] for i in range(3, len(neutral) - 2, 3)]  # in the order the listing gives them
     assert sorted(each) == [[f"GET {repo}/issues/{n}/comments", f"POST {repo}/issues/{n}/comments",
                              f"PATCH {repo}/issues/comments/ID"] for n in (1, 3, 5)]
-    assert len(lines) == N == 3 * INCIDENTS + 3
+    assert len(lines) == N == 3 * INCIDENTS + 5
 
 
 @pytest.mark.slow

@@ -330,7 +330,7 @@ class FakeGitLab:
                 args = {k: v for k, v in match.groupdict().items() if k != "pid"}
                 if "iid" in args and int(args["iid"]) not in self.issues:
                     return 404, {}, {"message": "404 Issue Not Found"}
-                return handler(query, body, **{k: int(v) for k, v in args.items()})  # type: ignore[no-any-return]
+                return handler(query, body, **{k: v if k == "name" else int(v) for k, v in args.items()})  # type: ignore[no-any-return]
         return 404, {}, {"error": "404 Not Found"}
 
     def _routes(self) -> list[tuple[re.Pattern[str], str, Any]]:
@@ -350,6 +350,9 @@ class FakeGitLab:
             (re.compile(i + "/resource_label_events"), "GET", self._list_label_events),
             (re.compile(p + "/members/all"), "GET", self._list_members),
             (re.compile(p + "/hooks"), "GET", self._list_hooks),
+            (re.compile(p + "/labels"), "POST", self._post_label),
+            (re.compile(p + r"/labels/(?P<name>[^/]+)"), "GET", self._get_label),
+            (re.compile(p + r"/labels/(?P<name>[^/]+)"), "DELETE", self._delete_label),
         ]
 
     # -- REST handlers ------------------------------------------------------------------------------
@@ -478,6 +481,38 @@ class FakeGitLab:
         names.sort(key=lambda u: (u.lower() != text, u))  # exact matches first, as GitLab's User.search
         page, headers = self._page(names, query, f"/projects/{self.project_id}/members/all")
         return 200, headers, [self._render_member(u) for u in page]
+
+    # POST /projects/:id/labels (201; 409 "Label already exists"), GET and DELETE
+    # /projects/:id/labels/:label_id (an id or the URL-encoded name; DELETE answers 204).
+    def _label_json(self, label: dict[str, Any]) -> dict[str, Any]:
+        return {**label, "text_color": "#FFFFFF", "subscribed": False, "priority": None, "is_project_label": True,
+                "open_issues_count": 0, "closed_issues_count": 0, "open_merge_requests_count": 0}
+
+    def _find_label(self, name: str) -> dict[str, Any] | None:
+        name = unquote(name)
+        return self.labels.get(name) or next((lb for lb in self.labels.values() if str(lb["id"]) == name), None)
+
+    def _post_label(self, query: Any, body: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+        name = str((body or {}).get("name") or "")
+        if not name or not (body or {}).get("color"):
+            return 400, {}, {"message": {"name": ["can't be blank"]} if not name else {"color": ["can't be blank"]}}
+        if name in self.labels:
+            return 409, {}, {"message": "Label already exists"}
+        self.labels[name] = {"id": next(self._ids), "name": name, "color": body["color"], "description": body.get("description")}
+        return 201, {}, self._label_json(self.labels[name])
+
+    def _get_label(self, query: Any, body: Any, name: str) -> tuple[int, dict[str, str], Any]:
+        label = self._find_label(name)
+        return (200, {}, self._label_json(label)) if label else (404, {}, {"message": "404 Label Not Found"})
+
+    def _delete_label(self, query: Any, body: Any, name: str) -> tuple[int, dict[str, str], Any]:
+        label = self._find_label(name)
+        if label is None:
+            return 404, {}, {"message": "404 Label Not Found"}
+        del self.labels[label["name"]]
+        for issue in self.issues.values():
+            issue["labels"] = [lb for lb in issue["labels"] if lb != label["name"]]
+        return 204, {}, b""
 
     def _list_hooks(self, query: dict[str, list[str]], body: Any) -> tuple[int, dict[str, str], Any]:
         if self.token_access < 40:

@@ -159,9 +159,9 @@ class GitHubForge:
         return self._bot_login
 
     # -- reading -------------------------------------------------------------------------------
-    def get_issue(self, number: int) -> Issue:
+    def get_issue(self, number: int, *, fresh: bool = False) -> Issue:
         known = self._known.get(number)
-        if known and not known.closer_unknown:
+        if known and not known.closer_unknown and not fresh:
             return known.issue
         with self._calling(f"GET {self._path}/issues/{number}"):
             gh = self._repo.get_issue(number)
@@ -515,6 +515,38 @@ class GitHubForge:
                 if exc.status != 422:
                     raise self._service_error(request, exc) from exc
 
+    # -- the run lock -------------------------------------------------------------------------------
+    def take_lock(self, name: str, note: str) -> bool:
+        """POST /labels: GitHub answers 422 already_exists when the name is taken, so of two
+        runs that try at once exactly one creates it. Not repeated after a lost answer (the
+        caller reads the label's note to see whether it was its own)."""
+        request = f"POST {self._path}/labels"
+        try:
+            with self._calling(request, allow={422}, once=True):
+                self._repo.create_label(name, "ededed", note)
+        except GithubException as exc:
+            if _already_exists(exc):
+                return False
+            raise self._service_error(request, exc) from exc
+        return True
+
+    def lock_note(self, name: str) -> str | None:
+        request = f"GET {self._path}/labels/{{name}}"
+        try:
+            with self._calling(request, allow={404}):
+                _, data = self._repo.requester.requestJsonAndCheck("GET", f"{self._path}/labels/{quote(name, safe='')}")
+        except GithubException:
+            return None
+        return str(data.get("description") or "") if isinstance(data, dict) else ""
+
+    def drop_lock(self, name: str) -> None:
+        request = f"DELETE {self._path}/labels/{{name}}"
+        try:
+            with self._calling(request, allow={404}):
+                self._repo.requester.requestJsonAndCheck("DELETE", f"{self._path}/labels/{quote(name, safe='')}")
+        except GithubException:
+            pass  # gone already
+
     def paint_labels(self, names: Sequence[str]) -> None:
         """Give the bot's labels that GitHub created on the fly (grey) their colour: one listing,
         and a PATCH for each still grey. The scheduled run calls this once a day, so that an
@@ -602,6 +634,11 @@ _UNCERTAIN = (
     "GitHub may have done it before the answer was lost: outage-bot looks for it by its marker "
     "before trying again (in this run or the next run), so it is never done twice"
 )
+
+
+def _already_exists(exc: GithubException) -> bool:
+    data = exc.data if isinstance(exc.data, dict) else {}
+    return exc.status == 422 and any(isinstance(e, dict) and e.get("code") == "already_exists" for e in data.get("errors") or [])
 
 
 def _search_stamp(moment: datetime) -> str:

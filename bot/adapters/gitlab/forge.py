@@ -202,8 +202,8 @@ class GitLabForge:
         return self._me
 
     # -- reading -------------------------------------------------------------------------------
-    def get_issue(self, number: int) -> Issue:
-        if number in self._known:
+    def get_issue(self, number: int, *, fresh: bool = False) -> Issue:
+        if number in self._known and not fresh:
             return self._known[number]
         with self._calling(f"GET {self._base}/issues/{number}"):
             issue = self._project.issues.get(number, **self._opts())
@@ -422,6 +422,34 @@ class GitLabForge:
 
     def unpin_issue(self, number: int) -> None:
         return None
+
+    # -- the run lock -------------------------------------------------------------------------------
+    def take_lock(self, name: str, note: str) -> bool:
+        """POST /labels: GitLab answers 409 when the name is taken, so of two runs that try at
+        once exactly one creates it. Not repeated after a 5xx (the caller reads the label's
+        note to see whether it was its own)."""
+        try:
+            with self._calling(f"POST {self._base}/labels", allow={409}, once=True):
+                self._project.labels.create({"name": name, "color": "#ededed", "description": note},
+                                            **self._opts(repeat_5xx=False))
+        except GitlabError:
+            return False
+        return True
+
+    def lock_note(self, name: str) -> str | None:
+        try:
+            with self._calling(f"GET {self._base}/labels/{{name}}", allow={404}):
+                label = self._project.labels.get(name, **self._opts())
+        except GitlabError:
+            return None
+        return str(label.attributes.get("description") or "")
+
+    def drop_lock(self, name: str) -> None:
+        try:
+            with self._calling(f"DELETE {self._base}/labels/{{name}}", allow={404}):
+                self._project.labels.delete(name, **self._opts())
+        except GitlabError:
+            pass  # gone already
 
     # -- plumbing ------------------------------------------------------------------------------
     @property
