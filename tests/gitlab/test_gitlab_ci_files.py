@@ -57,9 +57,8 @@ def test_jobs_as_the_docs_describe(path: Path) -> None:
     data = load(path)
     base = data[".outage-bot"]
     assert base["interruptible"] is False  # a started job is never cancelled for a newer pipeline
-    assert base["variables"]["PIP_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/pip"
-    assert base["cache"]["paths"] == [".cache/pip"]  # the cached install
-    assert any("pip install" in line and "$OUTAGE_BOT_PACKAGE" in line for line in base["before_script"])
+    assert base["timeout"] == "10 minutes"
+    assert base["retry"] == {"max": 1, "when": ["runner_system_failure", "stuck_or_timeout_failure"]}
     handle, tick = data["outage-bot:handle"], data["outage-bot:tick"]
     assert handle["extends"] == tick["extends"] == ".outage-bot"
     assert handle["script"] == ["outage-bot handle"] and tick["script"] == ["outage-bot tick"]
@@ -69,10 +68,30 @@ def test_jobs_as_the_docs_describe(path: Path) -> None:
     assert "schedule|web|api" in tick_rule
     for rule in (handle_rule, tick_rule):
         assert "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" in rule
-    # Deliveries and ticks take turns (overlapping runs of one incident do not converge yet);
-    # a delivery auto-cancelled while it waits is recovered by the next tick.
-    assert handle["resource_group"] == tick["resource_group"] == "outage-bot"
+    # Deliveries never wait in a resource group (a pending job is auto-cancelled with its event);
+    # overlapping runs of one incident are serialised by outage-bot's own lock. Ticks queue.
+    assert "resource_group" not in handle and "resource_group" not in base
+    assert tick["resource_group"] == "outage-bot-tick"
     assert "workflow" not in data  # an include must not change the rest of the user's pipeline
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_the_install_is_a_pinned_git_url_and_the_virtualenv_is_cached(path: Path) -> None:
+    data = load(path)
+    variables, base = data["variables"], data[".outage-bot"]
+    # no package index: a git URL and a commit, placeholders the job refuses until they are set
+    assert variables["OUTAGE_BOT_REPOSITORY"] == "https://github.com/OWNER/outage-bot.git"
+    assert variables["OUTAGE_BOT_VERSION"] == "COMMIT_SHA"
+    assert variables["OUTAGE_BOT_EXTRAS"] == "gitlab,slack"
+    [script] = base["before_script"]
+    assert '"outage-bot[$OUTAGE_BOT_EXTRAS] @ git+$OUTAGE_BOT_REPOSITORY@$OUTAGE_BOT_VERSION"' in script
+    assert "pip install" in script and "outage-bot==" not in script and "PIP_CACHE_DIR" not in str(base)
+    # the virtualenv, cached per version and Python; pip runs only when it is missing or stale
+    assert base["cache"] == {"key": "outage-bot-${OUTAGE_BOT_VERSION}-py${OUTAGE_BOT_PYTHON}", "paths": [".outage-bot-venv"]}
+    assert variables["OUTAGE_BOT_IMAGE"] == "python:${OUTAGE_BOT_PYTHON}-slim" and base["image"] == "$OUTAGE_BOT_IMAGE"
+    stale = script.index('if [ "$(cat "$venv/installed" 2>/dev/null)" != "$wanted" ]; then')
+    assert stale < script.index("pip install") < script.index("\nfi\n")
+    assert script.rstrip().endswith('export PATH="$PWD/$venv/bin:$PATH"')
 
 
 def test_docs_show_the_include_line() -> None:
