@@ -252,18 +252,20 @@ def cli() -> None:
 @cli.command()
 @config_option
 @click.option("--keep", type=click.Path(dir_okay=False), default=None, help="Keep the sandbox's sqlite file here.")
+@click.option("--quiet", is_flag=True, help="Only the timeline and the totals, not the texts the bot wrote.")
 @_errors
-def demo(config: str | None, keep: str | None) -> None:
+def demo(config: str | None, keep: str | None, quiet: bool) -> None:
     """The whole life of a critical incident on the embedded local forge, under a simulated clock.
 
-    No credentials, no network. Prints a timeline.
+    No credentials, no network. Prints a timeline, then the outage issue, comments and chat
+    messages the bot wrote, as people read them (--quiet: the timeline only).
 
     Example: outage-bot demo
     """
     from bot.demo import run_demo
 
     path = policy_path(config, {k: v for k, v in _environ().items() if k == "OUTAGE_BOT_CONFIG"}, cwd=Path("/nonexistent"))
-    run_demo(path, keep=keep, echo=click.echo)
+    run_demo(path, keep=keep, quiet=quiet, echo=click.echo)
 
 
 @cli.command()
