@@ -74,33 +74,37 @@ def test_workflow_least_privilege() -> None:
     assert job["permissions"] == {"issues": "write", "contents": "read"}
 
 
-def test_workflow_concurrency_queues_runs_per_issue_and_never_cancels_a_running_one() -> None:
-    # Overlapping runs of one incident do not converge yet: they queue per issue. GitHub then
-    # cancels an older PENDING run of the group (the next tick recovers its event); a running
-    # one is never cancelled.
+def test_workflow_concurrency_queues_ticks_only() -> None:
+    # Event runs get a group of their own (the run id): GitHub keeps one pending run per group
+    # and cancels the older pending one, which would lose its event; outage-bot's own lock
+    # serialises runs of one incident. Ticks share one group: a replaced pending tick loses
+    # nothing. A running run is never cancelled.
     concurrency = load(WORKFLOW)["concurrency"]
     assert concurrency["cancel-in-progress"] is False
-    assert concurrency["group"] == "outage-bot-${{ github.event.issue.number || 'tick' }}"
+    assert concurrency["group"] == (
+        "outage-bot-${{ (github.event_name == 'schedule' || github.event_name == 'workflow_dispatch')"
+        " && 'tick' || github.run_id }}")
+    comment = WORKFLOW.read_text(encoding="utf-8").split("concurrency:")[0].rsplit("\n\n", 1)[1]
+    assert "outage-bot:lock" in comment and "never queued or cancelled" in comment
 
 
-def test_workflow_runs_handle_for_issue_events_and_tick_for_the_schedule() -> None:
+def test_workflow_runs_the_composite_action_pinned_to_a_commit() -> None:
+    # The action picks `handle` for issue and comment events, `tick` for the schedule and
+    # workflow_dispatch (test_action_inputs_and_command); the sample pins it to a commit with a
+    # placeholder the README explains and `outage-bot init` fills in.
     [job] = load(WORKFLOW)["jobs"].values()
-    steps = {step.get("name"): step for step in job["steps"]}
-    handle = next(s for s in steps.values() if "outage-bot handle" in s.get("run", ""))
-    tick = next(s for s in steps.values() if "outage-bot tick" in s.get("run", ""))
-    assert "issues" in handle["if"] and "issue_comment" in handle["if"]
-    assert "schedule" in tick["if"] and "workflow_dispatch" in tick["if"]
-    for step in (handle, tick):
-        assert step["env"] == {"GITHUB_TOKEN": "${{ secrets.GITHUB_TOKEN }}", "SLACK_BOT_TOKEN": "${{ secrets.SLACK_BOT_TOKEN }}"}
-    cache = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/cache@"))
-    install = next(s for s in job["steps"] if "pip install" in s.get("run", ""))
-    assert install["if"] == f"steps.{cache['id']}.outputs.cache-hit != 'true'"  # a warm run skips pip
+    [checkout, action] = job["steps"]
+    assert checkout["uses"].startswith("actions/checkout@") and checkout["with"] == {"persist-credentials": False}
+    assert action["uses"] == "OWNER/outage-bot@" + "0" * 40
+    assert action["with"] == {"slack-bot-token": "${{ secrets.SLACK_BOT_TOKEN }}"}  # github-token: the job's own
+    assert not any("pip install" in step.get("run", "") for step in job["steps"])  # no package index, ever
 
 
 def test_action_inputs_and_command() -> None:
     action = load(ACTION)
     assert action["runs"]["using"] == "composite"
-    assert set(action["inputs"]) == {"github-token", "slack-bot-token", "slack-webhook-url", "config", "command"}
+    assert set(action["inputs"]) == {"github-token", "slack-bot-token", "slack-webhook-url", "config", "command", "extras"}
+    assert action["inputs"]["extras"]["default"] == "github,slack"
     assert action["inputs"]["github-token"]["default"] == "${{ github.token }}"
     run = action["runs"]["steps"][-1]
     assert run["env"]["GITHUB_TOKEN"] == "${{ inputs.github-token }}"
