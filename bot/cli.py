@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -412,6 +411,8 @@ def oncall(config: str | None, what: str, at: str | None, weeks: int, as_json: b
 
     Example: outage-bot oncall now --at 2026-11-09T12:00-05:00 --json
     """
+    import json
+
     from bot import oncall as rota
     from bot import oncall_view as view
 
