@@ -104,8 +104,9 @@ def sink() -> Iterator[ChatSink]:
 
 
 def run_job(job: str, project: Path, source: Source, fake: FakeGitLab, sink: ChatSink, pipeline_source: str,
-            **variables: str) -> tuple[subprocess.CompletedProcess[str], float]:
-    """`gitlab-ci-local JOB` in `project`, as a pipeline of `pipeline_source`; (result, seconds)."""
+            **variables: str | None) -> tuple[subprocess.CompletedProcess[str], float]:
+    """`gitlab-ci-local JOB` in `project`, as a pipeline of `pipeline_source`; (result, seconds).
+    `variables` add to or replace the CI/CD variables given; None leaves one out."""
     assert GCL is not None
     values = {
         "GITLAB_CI": "true",
@@ -127,7 +128,8 @@ def run_job(job: str, project: Path, source: Source, fake: FakeGitLab, sink: Cha
     args = [GCL, "--force-shell-executor", "--shell-isolation", "--no-color",
             "--ignore-predefined-vars", ",".join(PREDEFINED)]
     for name, value in values.items():
-        args += ["--variable", f"{name}={value}"]
+        if value is not None:
+            args += ["--variable", f"{name}={value}"]
     # The job's shell starts from this environment: no credential of the developer's, the
     # wheelhouse's Python first on PATH, and nothing that points pip anywhere else.
     env = {k: v for k, v in os.environ.items()
