@@ -430,6 +430,25 @@ def oncall(config: str | None, what: str, at: str | None, weeks: int, as_json: b
         sys.stdout.buffer.write(view.to_ics(policy.oncall, policy.tz, moment, moment + timedelta(weeks=weeks), policy.people, "On call"))
 
 
+@cli.command()
+@click.option("--forge", type=click.Choice(["github", "gitlab"]), default=None,
+              help="Which forge (default: from the git remote `origin`).")
+@click.option("--people", default=None, help="Who responds: forge logins, comma-separated (default: asked).")
+@click.option("--yes", is_flag=True, help="Take the defaults without asking (without --people: placeholder people).")
+@click.option("--force", is_flag=True, help="Overwrite files that are already there.")
+@_errors
+def init(forge: str | None, people: str | None, yes: bool, force: bool) -> None:
+    """Write the CI wiring, a policy with your people and the outage report form into this
+    repository, then print what is left to do (secrets, token, webhook, schedule).
+
+    Example: outage-bot init --people alice,bob --yes
+    """
+    from bot.init import run_init
+
+    run_init(Path.cwd(), forge=forge, people=people, yes=yes, force=force, echo=click.echo,
+             ask=lambda question: str(click.prompt(question)))
+
+
 def main() -> None:
     # A cancelled CI job gets SIGTERM (GitHub: after SIGINT; GitLab: at once): end as an
     # interrupt would, so the run gives its lock back (bot.run_lock) instead of leaving it to
