@@ -54,6 +54,12 @@ class Forge(Protocol):
         lost: the removal passes the same permission check as the event would have."""
         ...
 
+    def label_added_by(self, number: int, label: str) -> tuple[datetime, str] | None:
+        """When and by whom `label` was last added to the issue; None when the forge has no
+        record. The tick asks it when the acknowledged label's event was lost: the label passes
+        the same permission check as the event would have."""
+        ...
+
     def search_open_issues(self, labels: Sequence[str]) -> list[Issue]:
         """Open issues carrying ANY of `labels`, in as few requests as the forge allows
         (GitHub: one search; never a walk over every issue)."""

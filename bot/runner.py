@@ -316,6 +316,7 @@ class Runner:
             for number, seen in index.entries.items():
                 if number not in touched and not seen.source_closed and seen.next_due is not None and seen.next_due <= self.now:
                     open_sources[number] = self._as_seen(number, seen)
+        outage_changed = {} if complete else self._changed_outage_issues(listed, index, open_sources)
         index = self._closed_outage_issues(listed, index, open_sources, report)
         outages = self._outage_issues(index, new=any(n not in index.entries and n not in index.quiet for n in open_sources))
         stale = index.last_tick is not None and self.now - index.last_tick > STALE_TICK
@@ -324,14 +325,15 @@ class Runner:
             severity = policy.severity_of(issue.labels)
             entry = index.entries.get(number)
             outage = outages.get(number)
-            if not stale and not needs_look(entry, issue, severity, self.now, outage=outage, quiet_since=index.quiet.get(number)):
+            if not stale and number not in outage_changed \
+                    and not needs_look(entry, issue, severity, self.now, outage=outage, quiet_since=index.quiet.get(number)):
                 continue
             if stale or entry is None or entry.next_due is not None and entry.next_due <= self.now:
                 # Something is due (or new): the lock first, so the ledger is read under it.
                 # A look at a changed issue mostly writes nothing: `_run` takes it if needed.
                 self._hold_lock()
             ledger = self._tick_incident(issue, report, stale_since=index.last_tick if stale else None, outage=outage,
-                                         seen=entry.seen if entry else None)
+                                         seen=entry.seen if entry else None, outage_changed=outage_changed.get(number))
             index = self._index_update(index, number, issue, ledger, outage)
         # a resolved issue that lost its label or was closed needs no more remembering
         index = replace(index, quiet={n: t for n, t in index.quiet.items() if n in open_sources or not complete and n not in touched})
@@ -410,6 +412,23 @@ class Runner:
                 return changed, False, statuses
         listed = self.forge.search_open_issues(policy.all_severity_labels() + [policy.labels.status])
         return listed, True, self._status_issues(listed)
+
+    def _changed_outage_issues(self, listed: list[Issue], index: Index, open_sources: dict[int, Issue]) -> dict[int, Issue]:
+        """Open outage issues of active incidents changed since the last tick, by source: their
+        comments are read for commands whose event run was lost. The incident is looked at even
+        if its own issue did not change."""
+        changed: dict[int, Issue] = {}
+        if index.last_tick is None:
+            return changed
+        for outage in listed:
+            source = self._outage_source(outage) if outage.is_open else None
+            entry = index.entries.get(source) if source is not None else None
+            if source is None or entry is None or entry.status not in ACTIVE or entry.source_closed \
+                    or entry.outage_issue != outage.number or outage.updated_at <= index.last_tick:
+                continue
+            changed[source] = outage
+            open_sources.setdefault(source, self._as_seen(source, entry))
+        return changed
 
     def _closed_outage_issues(self, listed: list[Issue], index: Index, open_sources: dict[int, Issue], report: Report) -> Index:
         """An outage issue of an active incident, closed lately: if its event was lost, the
@@ -497,18 +516,21 @@ class Runner:
     def _heartbeat_due(self, index: Index) -> bool:
         return index.last_tick is None or self.now - index.last_tick >= HEARTBEAT
 
-    def _commands_since(self, issue: Issue, loaded: Loaded, report: Report, *, since: datetime | None) -> Loaded:
-        """Commands in comments since the bot last read this issue, applied as their event run
-        would have (a cancelled or failed run loses nothing). Replaying one that was handled
-        plans keys already done: no write. Only this generation's comments count."""
+    def _commands_since(self, issue: Issue, loaded: Loaded, report: Report, *, since: datetime | None,
+                        on: Issue | None = None) -> Loaded:
+        """Commands in comments since the bot last read this issue (or its outage issue, `on`),
+        applied as their event run would have (a cancelled or failed run loses nothing).
+        Replaying one that was handled plans keys already done: no write. Only this
+        generation's comments count."""
         ledger = loaded[0]
         if ledger is None or not ledger.incident.active:
             return loaded
         start = max(ledger.incident.declared_at, since) if since else ledger.incident.declared_at
-        for comment in sorted(loaded[2], key=lambda c: c.created_at):
+        comments = loaded[2] if on is None else self.forge.list_comments(on.number)
+        for comment in sorted(comments, key=lambda c: c.created_at):
             if comment.created_at < start or self._by_bot(comment) and self.bot_login or command_in(comment.body) is None:
                 continue
-            event = Event(kind=EventKind.COMMENTED, issue=issue, actor=comment.author, at=comment.created_at, comment=comment)
+            event = Event(kind=EventKind.COMMENTED, issue=on or issue, actor=comment.author, at=comment.created_at, comment=comment)
             after = self._run(event, issue.number, report, loaded)
             if after is not loaded[0] and not self.dry_run:
                 loaded = self.load(issue.number)
@@ -517,7 +539,8 @@ class Runner:
         return loaded
 
     def _tick_incident(self, issue: Issue, report: Report, *, stale_since: datetime | None, outage: Issue | None = None,
-                       loaded: Loaded | None = None, seen: datetime | None = None) -> Ledger | None:
+                       loaded: Loaded | None = None, seen: datetime | None = None,
+                       outage_changed: Issue | None = None) -> Ledger | None:
         loaded = loaded or self.load(issue.number)
         ledger = loaded[0]
         if ledger is None:
@@ -533,11 +556,29 @@ class Runner:
         if incident.status == "active":
             ledger = self._eyes(issue, ledger, loaded, report, outage) or ledger
             loaded = self.load(issue.number) if ledger is not loaded[0] and not self.dry_run else loaded
+            loaded = self._acknowledged_label(issue, loaded, report)
         loaded = self._commands_since(issue, loaded, report, since=seen)
+        if outage_changed is not None:
+            loaded = self._commands_since(issue, loaded, report, since=seen, on=outage_changed)
         # `at`: when the issue last changed, so a relabel or reopen whose event was lost counts
         # from then (timers use the tick's own clock)
         event = Event(kind=EventKind.TICK, issue=issue, actor="outage-bot", at=min(issue.updated_at, self.now))
         return self._run(event, issue.number, report, loaded, stale_since=stale_since)
+
+    def _acknowledged_label(self, issue: Issue, loaded: Loaded, report: Report) -> Loaded:
+        """The acknowledged label on an incident still unacknowledged: its event was lost (or
+        whoever added it may not acknowledge). Applied as the event would have been, for
+        whoever the forge says added it."""
+        ledger, label = loaded[0], self.policy.labels.acknowledged
+        if ledger is None or ledger.incident.status != "active" or label not in issue.labels:
+            return loaded
+        added = self.forge.label_added_by(issue.number, label)
+        if added is None:
+            return loaded
+        at, who = added
+        event = Event(kind=EventKind.LABELED, issue=issue, actor=who, at=min(at, self.now), label=label, labels_added=(label,))
+        after = self._run(event, issue.number, report, loaded)
+        return self.load(issue.number) if after is not ledger and not self.dry_run else loaded
 
     def _eyes(self, issue: Issue, ledger: Ledger, loaded: tuple, report: Report, outage: Issue | None) -> Ledger | None:
         """👀 has no webhook on GitHub: the tick looks for it, on the reported issue and on the

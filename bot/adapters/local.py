@@ -96,6 +96,12 @@ class LocalForge:
                               (number, label)).fetchone()
         return str(row[0]) if row and row[0] else None
 
+    def label_added_by(self, number: int, label: str) -> tuple[datetime, str] | None:
+        self._count()
+        row = self.db.execute("select at, actor from label_events where issue=? and label=? and action='add' order by at desc limit 1",
+                              (number, label)).fetchone()
+        return (datetime.fromisoformat(row[0]), str(row[1])) if row and row[1] else None
+
     def label_added_at(self, number: int, label: str) -> datetime | None:
         self._count()
         row = self.db.execute("select max(at) from label_events where issue=? and label=? and action='add'", (number, label)).fetchone()

@@ -118,11 +118,16 @@ Run = tuple[str, str, int, str, dict[str, Any]]
 Change = Callable[[FakeGitHub], list[Run]]
 
 
-def command(text: str, user: str) -> Change:
+def command(text: str, user: str, number: int = 1) -> Change:
     def change(github: FakeGitHub) -> list[Run]:
-        cid = github.comment(1, text, user=user, at=EVENT_AT)
-        return [("issue_comment", "created", 1, user, {"comment": cid})]
+        cid = github.comment(number, text, user=user, at=EVENT_AT)
+        return [("issue_comment", "created", number, user, {"comment": cid})]
     return change
+
+
+def ack_label(github: FakeGitHub) -> list[Run]:
+    github.label(1, "incident::acknowledged", actor="triager", at=EVENT_AT)
+    return [("issues", "labeled", 1, "triager", {"label": "incident::acknowledged"})]
 
 
 def close(user: str, number: int = 1) -> Change:
@@ -213,6 +218,10 @@ CASES = {
     "close by a stranger": Case(close("reporter"), still_open),  # its author, with no access: not a resolve
     "reopen": Case(reopened, new_generation, before=closed_earlier, new_deadline=True),
     "relabel": Case(relabel, severity_changed, new_deadline=True),
+    "acknowledged label": Case(ack_label, acknowledged),
+    "ack on the outage issue": Case(command("/ack on it", "triager", number=2), acknowledged),
+    "resolve on the outage issue": Case(command("/resolve rolled back the deploy", "maint", number=2),
+                                        resolved("maint", "rolled back the deploy")),
 }
 
 

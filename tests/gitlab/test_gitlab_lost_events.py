@@ -140,11 +140,17 @@ def declared(tmp: Path) -> Iterator[World]:
 Change = Callable[[FakeGitLab], list[dict[str, Any]]]
 
 
-def command(text: str, user: str) -> Change:
+def command(text: str, user: str, iid: int = 1) -> Change:
     def change(fake: FakeGitLab) -> list[dict[str, Any]]:
         fake.now = EVENT_AT
-        return [note_hook(fake, 1, fake.comment(1, text, by=user))]
+        return [note_hook(fake, iid, fake.comment(iid, text, by=user))]
     return change
+
+
+def ack_label(fake: FakeGitLab) -> list[dict[str, Any]]:
+    fake.now = EVENT_AT
+    before, _ = fake.label(1, "incident::acknowledged", by="rep1")
+    return [issue_hook(fake, 1, "update", by="rep1", previous_labels=before)]
 
 
 def close(user: str, iid: int = 1) -> Change:
@@ -248,6 +254,10 @@ CASES = {
     "close by a stranger": Case(close("alice"), still_open),  # its author, not a member: not a resolve
     "reopen": Case(reopened, new_generation, before=closed_earlier, new_deadline=True),
     "relabel": Case(relabel, severity_changed, new_deadline=True),
+    "acknowledged label": Case(ack_label, acknowledged),
+    "ack on the outage issue": Case(command("/ack on it", "rep1", iid=2), acknowledged),
+    "resolve on the outage issue": Case(command("/resolve rolled back the deploy", "dev1", iid=2),
+                                        resolved("dev1", "rolled back the deploy")),
 }
 
 

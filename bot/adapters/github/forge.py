@@ -199,6 +199,15 @@ class GitHubForge:
                     latest = (when, event.actor.login) if latest is None or when > latest[0] else latest
         return latest[1] if latest else None
 
+    def label_added_by(self, number: int, label: str) -> tuple[datetime, str] | None:
+        latest: tuple[datetime, str] | None = None
+        with self._calling(f"GET {self._path}/issues/{number}/events"):
+            for event in self._repo.get_issue(number).get_events():
+                if event.event == "labeled" and event.label.name.lower() == label.lower() and event.actor is not None:
+                    when = as_utc(event.created_at)
+                    latest = (when, event.actor.login) if latest is None or when > latest[0] else latest
+        return latest
+
     def label_added_at(self, number: int, label: str) -> datetime | None:
         key = (number, label.lower())
         if key in self._label_times:

@@ -236,6 +236,18 @@ class GitLabForge:
         ]
         return (max(removals)[1] or None) if removals else None
 
+    def label_added_by(self, number: int, label: str) -> tuple[datetime, str] | None:
+        """When and by whom `label` was last added, from the issue's resource label events."""
+        with self._calling(f"GET {self._base}/issues/{number}/resource_label_events"):
+            events = self._issue(number).resourcelabelevents.list(per_page=PER_PAGE, get_all=True, **self._opts())
+        adds = [
+            (parse_time(e.attributes["created_at"]), str((e.attributes.get("user") or {}).get("username") or ""))
+            for e in events
+            if e.attributes.get("action") == "add" and ((e.attributes.get("label") or {}).get("name") == label)
+        ]
+        latest = max(adds) if adds else None
+        return latest if latest and latest[1] else None
+
     def label_added_at(self, number: int, label: str) -> datetime | None:
         """When `label` was last added, from the issue's resource label events."""
         with self._calling(f"GET {self._base}/issues/{number}/resource_label_events"):
