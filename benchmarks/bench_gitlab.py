@@ -123,7 +123,7 @@ def main() -> None:
             elif looked == 0:
                 quiet.append((count, elapsed))
             else:
-                least = f"{looked} due: 1 + {looked} x 3 + 1 = {3 * looked + 2}"
+                least = f"{looked} due: 1 + {looked} x 3 + 1 + 2 (lock) = {3 * looked + 4}"
                 line(f"tick at T0+{offset} ({looked} due)", count, least, elapsed, shape(requests))
             at += timedelta(minutes=15)
         counts = Counter(c for c, _ in quiet)
