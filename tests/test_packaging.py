@@ -48,6 +48,7 @@ def test_the_wheel_carries_templates_presets_and_the_version(dist: Path) -> None
         entry_points = archive.read(meta_name.replace("METADATA", "entry_points.txt")).decode()
     assert set(TEMPLATES) <= names
     assert {f"bot/_data/workflows/{p}" for p in PRESETS} <= names
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)  # the MIT text travels with it
     assert not any(n.startswith(("templates/", "workflows/", "tests/")) for n in names)
     assert meta["Version"] == __version__
     assert {"github", "gitlab", "slack", "apprise", "ical", "all", "test"} <= set(meta.get_all("Provides-Extra") or [])
@@ -62,7 +63,7 @@ def test_the_sdist_carries_what_the_wheel_is_built_from(dist: Path) -> None:
         names = {n.removeprefix(top) for n in archive.getnames()}
     assert set(TEMPLATES) <= names
     assert {f"workflows/{p}" for p in PRESETS} <= names
-    assert {"pyproject.toml", "README.md", "CHANGELOG.md", "bot/__init__.py"} <= names
+    assert {"pyproject.toml", "README.md", "CHANGELOG.md", "LICENSE", "bot/__init__.py"} <= names
 
 
 def test_twine_check_passes(dist: Path) -> None:
