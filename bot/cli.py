@@ -449,6 +449,27 @@ def init(forge: str | None, people: str | None, yes: bool, force: bool) -> None:
              ask=lambda question: str(click.prompt(question)))
 
 
+@cli.command("status-page")
+@config_option
+@forge_options
+@click.option("--out", type=click.Path(file_okay=False), default="public", show_default=True,
+              help="The folder to write the site into.")
+@click.option("--now", default=None, help="Replace the clock (ISO-8601).")
+@_errors
+def status_page(config: str | None, forge: str | None, db: str, dry_run: bool, out: str, now: str | None) -> None:
+    """Build the static status site (HTML, Atom feed feed.atom, Statuspage-style JSON under
+    api/v2/, a badge) from the forge's incidents. Confidential incidents never appear.
+    With --dry-run, list the files and write nothing.
+
+    Example: outage-bot status-page --out public
+    """
+    from bot.status_page.shell import build_from_forge
+
+    ctx = Context(config, forge, db, dry_run, _parse_time(now, "--now"))
+    for line in build_from_forge(ctx.forge, ctx.policy, ctx.path, ctx.now, Path(out), dry_run=dry_run):
+        click.echo(line)
+
+
 def main() -> None:
     # A cancelled CI job gets SIGTERM (GitHub: after SIGINT; GitLab: at once): end as an
     # interrupt would, so the run gives its lock back (bot.run_lock) instead of leaving it to

@@ -129,7 +129,7 @@ def check_templates(policy: Policy, renderer: Renderer) -> list[Problem]:
     problems: list[Problem] = []
     ctx = sample_context(policy)
     for name in sorted(renderer.names()):
-        if name.startswith("_") or "/_" in name:
+        if name.startswith(("_", "status_page/")) or "/_" in name:  # status_page/: the site's, checked below
             continue
         if name == "status.md.j2":
             sample = {"index": Index(), "entries": [], "more": 3, "history": [], "status_page": "", "now": ctx["now"], "severities": {},
@@ -144,4 +144,7 @@ def check_templates(policy: Policy, renderer: Renderer) -> list[Problem]:
         else:
             sample = ctx
         problems.extend(renderer.check(name, sample))
+    from bot.status_page.build import check_templates as check_site
+
+    problems.extend(check_site(policy, renderer.dirs[0] if len(renderer.dirs) > 1 else None))
     return problems

@@ -21,6 +21,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "slack": ("slack_sdk", "requests"),
     "apprise": ("apprise",),
     "ical": ("icalendar",),
+    "status-page": ("feedgen",),
 }
 
 

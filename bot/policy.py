@@ -154,12 +154,26 @@ class Labels(Strict):
     status: str = "outage-bot::status"  # the status issue
 
 
+class StatusComponent(Strict):
+    """A part of the service the status page shows (`outage-bot status-page`): an incident
+    affects it when its issue carries one of `labels` or its kind is one of `kinds`."""
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    labels: list[str] = []
+    kinds: list[str] = []
+
+
 class StatusPage(Strict):
-    """A bot-owned issue that lists active outages and their history (what users can watch)."""
+    """A bot-owned issue that lists active outages and their history (what users can watch),
+    and the static status site `outage-bot status-page` builds."""
 
     enabled: bool = True
     title: str = "Current status: outages and incidents"
-    url: str | None = None  # an external status page to link from every notice
+    url: str | None = None  # an external status page to link from every notice (and the site's address)
+    name: str = "Service status"  # the static site's heading
+    # Without components, the site shows one per kind that is not confidential.
+    components: list[StatusComponent] | None = None
 
 
 class Permissions(Strict):
@@ -301,6 +315,7 @@ def check_references(policy: Policy, template_names: set[str]) -> Iterator[tuple
             yield base + ("default_severity",), (
                 f"unknown severity {kind.default_severity!r} (expected: one of {_list(set(policy.severities))})"
             )
+    yield from _component_problems(policy)
     own = policy.labels
     for key in ("acknowledged", "active", "status"):
         label = getattr(own, key)
@@ -337,6 +352,23 @@ def check_references(policy: Policy, template_names: set[str]) -> Iterator[tuple
             start, end = (t if t.utcoffset() is not None else t.replace(tzinfo=policy.tz) for t in (override.from_, override.to))
             if end <= start:
                 yield base + ("to",), "`to` must be after `from`"
+
+
+def _component_problems(policy: Policy) -> Iterator[tuple[Path, str]]:
+    seen: set[str] = set()
+    for i, component in enumerate(policy.status_page.components or ()):
+        base: Path = ("status_page", "components", i)
+        if component.name in seen:
+            yield base + ("name",), f"component {component.name!r} is listed twice"
+        seen.add(component.name)
+        if not component.labels and not component.kinds:
+            yield base, "a component needs `labels:` or `kinds:` (the incidents that affect it)"
+        for j, kind in enumerate(component.kinds):
+            if kind not in policy.kinds:
+                yield base + ("kinds", j), f"unknown kind {kind!r} (expected: one of {_list(set(policy.kinds))})"
+            elif policy.kinds[kind].confidential:
+                yield base + ("kinds", j), (f"kind {kind!r} is confidential: its incidents never appear on the status page"
+                                            " (expected: a kind that is not confidential)")
 
 
 def _list(names: set[str]) -> str:

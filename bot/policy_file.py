@@ -238,6 +238,8 @@ def _model_at(path: Path) -> type | None:
         return model.Labels
     if path == ("status_page",):
         return model.StatusPage
+    if len(path) == 3 and path[:2] == ("status_page", "components"):
+        return model.StatusComponent
     return None
 
 
