@@ -79,7 +79,7 @@ class Api:
             "incidents.json": {"page": self.page, "incidents": recent},
             "incidents/unresolved.json": {"page": self.page, "incidents": unresolved},
         }
-        return {f"api/v2/{name}": json.dumps(doc, indent=1, ensure_ascii=False) + "\n" for name, doc in docs.items()}
+        return {f"api/v2/{name}": json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n" for name, doc in docs.items()}
 
 
 def atom(incidents: Sequence[PublicIncident], *, name: str, url: str, now: datetime, links: Mapping[str, str]) -> bytes:
