@@ -22,6 +22,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "apprise": ("apprise",),
     "ical": ("icalendar",),
     "status-page": ("feedgen",),
+    "report": ("matplotlib",),
 }
 
 
