@@ -470,6 +470,39 @@ def status_page(config: str | None, forge: str | None, db: str, dry_run: bool, o
         click.echo(line)
 
 
+@cli.command()
+@config_option
+@forge_options
+@click.option("--since", default="90d", show_default=True, help="How far back: incidents declared in this window (30d, 12w).")
+@click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON (durations in seconds) instead of Markdown.")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Also write SVG charts into this folder (needs the `report` extra).")
+@click.option("--now", default=None, help="Replace the clock (ISO-8601).")
+@_errors
+def report(config: str | None, forge: str | None, db: str, dry_run: bool, since: str, as_json: bool, out: str | None,
+           now: str | None) -> None:
+    """MTTA, MTTR (median and p90), breaches, escalations and who acknowledged, per severity and
+    ISO week, from the incidents on the forge. Markdown on stdout, also appended to
+    $GITHUB_STEP_SUMMARY when set. Confidential incidents count; their titles never appear.
+
+    Example: outage-bot report --since 12w --out charts
+    """
+    from bot.durations import parse_duration
+    from bot.report.shell import run_report
+
+    try:
+        window = parse_duration(since)
+    except ValueError as exc:
+        raise UserError(f"--since: {exc}") from None
+    if forge == "local" and not Path(db).is_file():
+        raise UserError(f"--db {db}: no such file (the local forge's sqlite file, e.g. from `outage-bot demo --keep FILE`)")
+    ctx = Context(config, forge, db, dry_run, _parse_time(now, "--now"))
+    summary = ctx.environ.get("GITHUB_STEP_SUMMARY")
+    click.echo(run_report(ctx.forge, ctx.policy, ctx.now, window, as_json=as_json, out=Path(out) if out else None,
+                          summary=Path(summary) if summary else None, dry_run=dry_run,
+                          err=lambda line: click.echo(line, err=True)), nl=False)
+
+
 def main() -> None:
     # A cancelled CI job gets SIGTERM (GitHub: after SIGINT; GitLab: at once): end as an
     # interrupt would, so the run gives its lock back (bot.run_lock) instead of leaving it to
