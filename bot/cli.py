@@ -503,6 +503,33 @@ def report(config: str | None, forge: str | None, db: str, dry_run: bool, since:
                           err=lambda line: click.echo(line, err=True)), nl=False)
 
 
+@cli.command()
+@config_option
+@forge_options
+@click.argument("issue", type=click.IntRange(min=1))
+@click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON (times in UTC and in the policy's zone).")
+@click.option("--to-gitlab", is_flag=True,
+              help="Also add each entry missing from the GitLab incident's own timeline (its Timeline tab); "
+                   "with --dry-run, only list them.")
+@click.option("--now", default=None, help="Replace the clock (ISO-8601): the end of an open incident's timeline.")
+@_errors
+def timeline(config: str | None, forge: str | None, db: str, dry_run: bool, issue: int, as_json: bool, to_gitlab: bool,
+             now: str | None) -> None:
+    """The incident's timeline, built from the forge (ledger, the bot's comments, labels,
+    reactions, commands), in the policy's zone and UTC. ISSUE: the incident's issue or its
+    outage issue.
+
+    Example: outage-bot timeline 42 --json
+    """
+    from bot.timeline_forge import run_timeline
+
+    if forge == "local" and not Path(db).is_file():
+        raise UserError(f"--db {db}: no such file (the local forge's sqlite file, e.g. from `outage-bot demo --keep FILE`)")
+    ctx = Context(config, forge, db, dry_run, _parse_time(now, "--now"))
+    for line in run_timeline(ctx.forge, ctx.policy, issue, now=ctx.now, as_json=as_json, to_gitlab=to_gitlab, dry_run=dry_run):
+        click.echo(line)
+
+
 def main() -> None:
     # A cancelled CI job gets SIGTERM (GitHub: after SIGINT; GitLab: at once): end as an
     # interrupt would, so the run gives its lock back (bot.run_lock) instead of leaving it to

@@ -16,7 +16,15 @@ from bot.incident import Incident
 from bot.ledger import Ledger, intent_marker, key_marker
 from bot.records import Comment, Issue, Reaction
 from bot.render import _when
-from bot.timeline import BOT, Entry, LabelAdd, Record, build_timeline, timeline_data, timeline_lines
+from bot.timeline import (
+    BOT,
+    Entry,
+    LabelAdd,
+    Record,
+    build_timeline,
+    timeline_data,
+    timeline_lines,
+)
 
 POLICY, _ = load(Path(__file__).parent / "fixtures" / "team_policy.yml")
 T0 = datetime(2026, 11, 9, 14, 0, tzinfo=timezone.utc)  # Monday 09:00 in New York, before the noon handoff
@@ -61,10 +69,11 @@ def tag_text(label: str = "priority::highest", people: str = "@release-lead, @pl
 
 
 def incident(**kw: object) -> Incident:
-    base: dict[str, object] = dict(source=1, severity="critical", kind=None, status="active", title="Checkout fails",
-                                   declared_at=T0, severity_since=T0, severity_history=(("critical", T0),), outage_issue=2,
-                                   outage_url="local://issues/2", tagged=("release-lead", "platform-lead", "eng-a"),
-                                   notified=("alerts", "users"))
+    base: dict[str, object] = {
+        "source": 1, "severity": "critical", "kind": None, "status": "active", "title": "Checkout fails", "declared_at": T0,
+        "severity_since": T0, "severity_history": (("critical", T0),), "outage_issue": 2, "outage_url": "local://issues/2",
+        "tagged": ("release-lead", "platform-lead", "eng-a"), "notified": ("alerts", "users"),
+    }
     base.update(kw)
     return Incident(**base)  # type: ignore[arg-type]
 
