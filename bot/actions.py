@@ -63,6 +63,24 @@ class OpenOutageIssue(Action):
 
 
 @dataclass(frozen=True)
+class OpenPostMortem(Action):
+    """The post-mortem issue of a resolved incident, from its template, with the incident's
+    timeline (read from the forge when it is opened). Assigned to `assignee` where the forge
+    can; its body names them anyway."""
+
+    title: str = ""
+    template: str = "postmortem.md.j2"
+    labels: tuple[str, ...] = ()
+    confidential: bool = False
+    assignee: str = ""
+    context: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        title = "(confidential)" if self.confidential else repr(self.title)
+        return f"OpenPostMortem(title={title}, labels={self.labels!r}, assignee={self.assignee!r})"
+
+
+@dataclass(frozen=True)
 class EditOutageIssue(Action):
     template: str = "outage_issue.md.j2"
     context: dict[str, Any] = field(default_factory=dict)
@@ -148,6 +166,7 @@ ACTION_TYPES: dict[str, type[Action]] = {
         TagPeople,
         PostComment,
         OpenOutageIssue,
+        OpenPostMortem,
         EditOutageIssue,
         PinIssue,
         UnpinIssue,

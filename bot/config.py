@@ -118,7 +118,10 @@ def sample_context(policy: Policy) -> dict[str, Any]:
     ctx = context(incident, policy, info, now, source_body="### What is broken\n\nsample", source_url="https://example.org/1")
     ctx.update(reopened=False, how="/ack", actor=UserText("someone"), verb="ack", closed=1, what="closed", old_severity=severity, step=1,
                after=now - now, overdue=now - now, repeat=0, left=now - now, escalated=["someone"],
-               outage={"number": 2, "url": "https://example.org/2"}, pin="pinned")
+               outage={"number": 2, "url": "https://example.org/2"}, pin="pinned",
+               owner={"id": "someone", "name": UserText("someone"), "mention": "@someone", "slack": None},
+               postmortem_issue={"number": 3, "url": "https://example.org/3"},
+               timeline=[{"at": now, "what": UserText("declared: priority::highest"), "who": UserText("someone")}])
     return ctx
 
 

@@ -45,8 +45,9 @@ class RecordingForge(LocalForge):
         self.written: list[Written] = []
 
     def create_issue(self, *, title: str, body: str, labels: Sequence[str], confidential: bool = False,
-                     incident: bool = False) -> Issue:
-        issue = super().create_issue(title=title, body=body, labels=labels, confidential=confidential, incident=incident)
+                     incident: bool = False, assignees: Sequence[str] = ()) -> Issue:
+        issue = super().create_issue(title=title, body=body, labels=labels, confidential=confidential, incident=incident,
+                                     assignees=assignees)
         if self.actor != self.bot_login:
             return issue
         outage = OUTAGE_RE.search(body)

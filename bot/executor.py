@@ -33,6 +33,7 @@ from bot.ledger import (
     keys_in,
     outage_marker,
     outage_source,
+    postmortem_marker,
     replace_ledger,
 )
 from bot.planner import Plan
@@ -236,6 +237,9 @@ class Executor:
         if isinstance(action, a.OpenOutageIssue) and result:
             number, _, url = result.partition("|")
             incident = replace(incident, outage_issue=int(number), outage_url=url)
+        if isinstance(action, a.OpenPostMortem) and result:
+            number, _, url = result.partition("|")
+            incident = replace(incident, postmortem_issue=int(number), postmortem_url=url)
         if isinstance(action, a.PostChatMessage) and action.root and result:
             refs[f"chatroot:{action.channel}"] = result
         if isinstance(action, a.PinIssue) and result:
@@ -349,6 +353,12 @@ class Executor:
             pool = comments if comments is not None and target == ledger.incident.source else self.forge.list_comments(target)
             match = next((c for c in pool if action.key in keys_in(c.body) and self.by_bot(c.author)), None)
             return match is not None, str(match.id) if match else None
+        if isinstance(action, a.OpenPostMortem):
+            marker = postmortem_marker(ledger.incident.source, action.key)
+            found = self.forge.find_issue_with_marker(marker, action.labels[0]) if action.labels else None
+            if found is not None and not self.by_bot(found.author):
+                found = None
+            return found is not None, f"{found.number}|{found.url}" if found else None
         if isinstance(action, a.OpenOutageIssue):
             marker = outage_marker(ledger.incident.source, action.key)
             found = self.forge.find_issue_with_marker(marker, self.policy.labels.active)
@@ -389,6 +399,7 @@ class Executor:
         return {
             "outage": {"number": inc.outage_issue, "url": inc.outage_url or ""} if inc.outage_issue else None,
             "pin": inc.pin,
+            "postmortem_issue": {"number": inc.postmortem_issue, "url": inc.postmortem_url or ""} if inc.postmortem_issue else None,
         }
 
     def _render_action_text(self, action: Any, ledger: Ledger) -> str:
@@ -405,6 +416,12 @@ class Executor:
             body = self._outage_body(action.template, action.context, ledger, action.key)
             issue = forge.create_issue(title=action.title, body=body, labels=action.labels,
                                        confidential=action.confidential, incident=action.incident)
+            return f"{issue.number}|{issue.url}"
+        if isinstance(action, a.OpenPostMortem):
+            text = self.renderer.render(action.template, {**action.context, **self._live(ledger), "timeline": self._timeline(ledger)})
+            body = text.rstrip("\n") + "\n\n" + postmortem_marker(ledger.incident.source, action.key) + "\n"
+            issue = forge.create_issue(title=action.title, body=body, labels=action.labels, confidential=action.confidential,
+                                       assignees=(action.assignee,) if action.assignee else ())
             return f"{issue.number}|{issue.url}"
         if isinstance(action, a.EditOutageIssue):
             if ledger.incident.outage_issue is None:
@@ -433,6 +450,10 @@ class Executor:
         if isinstance(action, (a.PostChatMessage, a.UpdateChatMessage, a.AddChatReaction)):
             return self._chat(action, ledger)
         raise TypeError(f"unknown action {action!r}")
+
+    def _timeline(self, ledger: Ledger) -> list[dict[str, Any]]:
+        """The incident's timeline as the forge records it, for the post-mortem (bot.timeline)."""
+        return []
 
     def _outage_body(self, template: str, context: dict[str, Any], ledger: Ledger, key: str) -> str:
         text = self.renderer.render(template, {**context, **self._live(ledger)})

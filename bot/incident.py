@@ -35,6 +35,9 @@ class Incident:
     outage_url: str | None = None
     pin: str = ""  # "", "pinned", "limit", "unsupported", "unpinned"
     severity_history: tuple[tuple[str, datetime], ...] = ()
+    postmortem_issue: int | None = None  # set by the executor once opened
+    postmortem_url: str | None = None
+    postmortem_due: datetime | None = None  # the tick reminds on it then, once, if still open
     # Resolved by closing its source issue: seen open again (and labeled), it was reopened,
     # even when the reopen event was lost.
     closed_source: bool = False

@@ -177,6 +177,12 @@ def outage_marker(source: int, key: str) -> str:
     return f"<!-- outage-bot:outage-of={source} key={key} -->"
 
 
+def postmortem_marker(source: int, key: str) -> str:
+    """In a post-mortem issue's body: the incident it is about. Not an outage marker: events on
+    a post-mortem issue (closing it, comments) are not the incident's."""
+    return f"<!-- outage-bot:postmortem-of={source} key={key} -->"
+
+
 def outage_source(body: str) -> int | None:
     """The source issue of a bot-created outage issue, from its body."""
     match = OUTAGE_RE.search(body or "")

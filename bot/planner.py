@@ -98,6 +98,14 @@ def _person(pid: str, policy: Policy, forge: str) -> dict[str, Any]:
     return {"id": pid, "name": name, "mention": f"@{handle}" if handle else f"**{name}**", "slack": person.slack if person else None}
 
 
+def _person_by_login(login: str, policy: Policy, forge: str) -> dict[str, Any]:
+    """A forge login as a person: the policy's person with that handle, else the login itself."""
+    pid = policy.person_by_handle("github" if forge == "local" else forge, login) if login else None
+    if pid is not None:
+        return _person(pid, policy, forge)
+    return {"id": login, "name": UserText(login), "mention": f"@{login}" if login else "", "slack": None}
+
+
 def context(incident: Incident, policy: Policy, forge: ForgeInfo, now: datetime, *, source_body: str = "",
             source_url: str = "", people: list[str] | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Plain data for templates. User-controlled strings are UserText (escaped on output)."""
@@ -135,8 +143,10 @@ def context(incident: Incident, policy: Policy, forge: ForgeInfo, now: datetime,
             "resolved_by": UserText(incident.resolved_by or ""),
             "resolution": UserText(incident.resolution),
             "runbook": severity.runbook or "",
-            "postmortem": severity.postmortem,
+            "postmortem": severity.postmortem is not None,  # expected (the notices say so)
+            "postmortem_due": incident.postmortem_due,
             "generation": incident.generation,
+            "channels": list(incident.notified),
         },
         "people": tagged,
         "slack_mentions": [p["slack"] for p in tagged if p["slack"]],
@@ -212,6 +222,8 @@ class _Planner:
             ) or (event.kind == EventKind.TICK and on_source and severity and incident.closed_source)
             if reopening and event.issue.is_open:
                 self.reopen(severity or incident.severity)
+            elif event.kind == EventKind.TICK and event.issue.number == incident.postmortem_issue:
+                self.postmortem_due()
             else:
                 self.notes.append(f"incident is {incident.status}: nothing to do")
             return self.done()
@@ -394,6 +406,8 @@ class _Planner:
                                             closed_source=closed == self.incident.source)
         self.notes.append(f"{status.replace('_', ' ')} by {who}")
         key = f"{self.prefix}:resolved"
+        if status == "resolved":
+            self.open_postmortem(acknowledger=self.incident.acknowledged_by or who)
         self.actions.append(a.PostComment(key=key, target="source", template="resolved.md.j2", context=self.ctx()))
         if self.has_outage_issue():
             self.refresh_outage_issue(key)
@@ -403,6 +417,37 @@ class _Planner:
             if closed != self.incident.outage_issue:
                 self.actions.append(a.CloseIssue(key=f"{key}:close", target="outage"))
         self.update_chat("resolved", key, users_too=True, react="white_check_mark")
+
+    def open_postmortem(self, *, acknowledger: str) -> None:
+        """Before the resolution's notices, which link it (they are written after it)."""
+        assert self.incident is not None
+        spec = self.policy.severities[self.incident.severity].postmortem
+        if spec is None or not spec.required:
+            return
+        kind = self.policy.kinds.get(self.incident.kind) if self.incident.kind else None
+        confidential = bool(kind and kind.confidential)
+        if confidential and not self.forge.capabilities.confidential_issues:
+            self.notes.append("no post-mortem issue: this forge cannot make a confidential issue for a confidential kind")
+            return
+        self.incident = self.incident.with_(postmortem_due=min(self.event.at, self.now) + spec.due)
+        title = spec.title.replace("{title}", self.incident.title)
+        self.actions.append(a.OpenPostMortem(
+            key=f"{self.prefix}:postmortem", title=plain_title(title), template=spec.template,
+            labels=tuple(dict.fromkeys(spec.labels)), confidential=confidential, assignee=acknowledger,
+            context=self.ctx(owner=_person_by_login(acknowledger, self.policy, self.forge.name))))
+
+    def postmortem_due(self) -> None:
+        """A tick, on the post-mortem issue (as the forge has it now): once its due time has
+        passed and it is still open, one reminder there."""
+        assert self.incident is not None
+        due = self.incident.postmortem_due
+        if due is None or due > self.now:
+            self.notes.append("post-mortem: not due yet")
+        elif not self.event.issue.is_open:
+            self.notes.append("post-mortem: done")
+        else:
+            self.actions.append(a.PostComment(key=f"{self.prefix}:postmortem-due", target=self.event.issue.number,
+                                              template="postmortem_due.md.j2", context=self.ctx()))
 
     def reopen(self, severity: str) -> None:
         assert self.incident is not None

@@ -108,6 +108,17 @@ class OutageIssue(Strict):
     labels: list[str] = ["outage"]
 
 
+class PostMortem(Strict):
+    """A post-mortem issue opened when an incident of this severity is resolved (never for a
+    false positive). `postmortem: true` means all the defaults."""
+
+    required: bool = True  # false: expected (the notices say so), but the bot opens none
+    template: str = "postmortem.md.j2"
+    title: str = "Post-mortem: {title}"
+    labels: list[str] = ["postmortem"]
+    due: Duration = timedelta(days=5)  # the tick reminds on the post-mortem issue once, if still open then
+
+
 class EscalationStep(Strict):
     after: Duration  # since the incident was declared (or its severity last changed)
     tag: list[str] = Field(min_length=1)
@@ -125,7 +136,12 @@ class Severity(Strict):
     notify: list[str] = []
     outage_issue: OutageIssue | None = None
     runbook: str | None = None
-    postmortem: bool = False
+    postmortem: PostMortem | None = None
+
+    @field_validator("postmortem", mode="before")
+    @classmethod
+    def _postmortem_flag(cls, value: object) -> object:
+        return {} if value is True else None if value is False else value
 
     def reminders(self) -> list[timedelta]:
         """Reminder offsets before the deadline, largest first."""
@@ -295,6 +311,8 @@ def check_references(policy: Policy, template_names: set[str]) -> Iterator[tuple
             yield base + ("acknowledge_within",), "calling the secondary on-call needs an `oncall:` section"
         if severity.outage_issue and severity.outage_issue.template not in template_names:
             yield base + ("outage_issue", "template"), f"unknown template {severity.outage_issue.template!r}"
+        if severity.postmortem and severity.postmortem.template not in template_names:
+            yield base + ("postmortem", "template"), f"unknown template {severity.postmortem.template!r}"
         for j, offset in enumerate(severity.remind_before or []):
             if severity.resolve_within is None:
                 yield base + ("remind_before", j), "reminders need `resolve_within`"

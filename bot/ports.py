@@ -101,9 +101,11 @@ class Forge(Protocol):
         labels: Sequence[str],
         confidential: bool = False,
         incident: bool = False,
+        assignees: Sequence[str] = (),
     ) -> Issue:
-        """Open an issue; creates missing labels. `confidential` and `incident` are honoured
-        where the forge supports them (see capabilities)."""
+        """Open an issue; creates missing labels. `confidential`, `incident` and `assignees`
+        (logins) are honoured where the forge supports them (see capabilities); an assignee
+        the forge refuses is left out, never a reason not to open the issue."""
         ...
 
     def edit_issue_body(self, number: int, body: str) -> None: ...

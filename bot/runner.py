@@ -49,6 +49,8 @@ from bot.status_index import (
     hooks_check_due,
     merge,
     needs_look,
+    postmortem_looked_at,
+    postmortems_due,
     record_resolved,
     shown,
     split,
@@ -372,6 +374,7 @@ class Runner:
             index = self._index_update(index, number, issue, ledger, source_closed=True)
 
         index = self._secret_next_due(index, before, every_one_seen=complete or secret_search)
+        index = self._postmortems(index, report)
         index = self._handoffs(index, report)
         index = self._check_hooks(index, report, lost_event=report.lost_events > 0)
         index = self._paint_labels(index)
@@ -617,6 +620,26 @@ class Runner:
         if ledger.outbox:  # something failed: look again next tick
             entries[number] = replace(entries[number], next_due=self.now)
         return replace(index, entries=entries)
+
+    def _postmortems(self, index: Index, report: Report) -> Index:
+        """Post-mortems past their due time: one reminder on each still open (the planner
+        decides, from the post-mortem issue as the forge has it now)."""
+        for source, number in postmortems_due(index, self.now):
+            self._hold_lock()
+            try:
+                issue = self.forge.get_issue(number, fresh=True)
+            except LookupError:  # deleted, moved
+                index = postmortem_looked_at(index, source)
+                continue
+            except ServiceError as exc:
+                report.failures.append(exc)
+                continue
+            event = Event(kind=EventKind.TICK, issue=issue, actor="outage-bot", at=self.now)
+            ledger = self._run(event, source, report, self.load(source))
+            done = ledger is not None and any(k.endswith(":postmortem-due") for k in ledger.done)
+            if done or not issue.is_open:
+                index = postmortem_looked_at(index, source)
+        return index
 
     def _handoffs(self, index: Index, report: Report) -> Index:
         """The on-call handoff notices due since the last tick, posted through the executor."""

@@ -218,5 +218,22 @@ def record_resolved(index: Index, number: int, incident: Incident, *, still_labe
             "resolution": incident.resolution, "outage_url": incident.outage_url or ""}
     if secret:
         item["confidential"] = True
+    if incident.postmortem_issue is not None:
+        item["postmortem"] = incident.postmortem_issue
+        if incident.postmortem_due is not None:
+            item["postmortem_due"] = incident.postmortem_due  # dropped once the tick reminded
     history = tuple(h for h in index.history if not (h["source"] == number and h["declared_at"] == incident.declared_at))
     return replace(index, entries=entries, history=((item,) + history)[:HISTORY])
+
+
+def postmortems_due(index: Index, now: datetime) -> list[tuple[int, int]]:
+    """(source, post-mortem issue) of resolved incidents whose post-mortem is due and was not
+    yet looked at: the tick reminds on each one still open, once."""
+    return [(h["source"], h["postmortem"]) for h in index.history
+            if h.get("postmortem") and h.get("postmortem_due") is not None and h["postmortem_due"] <= now]
+
+
+def postmortem_looked_at(index: Index, source: int) -> Index:
+    """The post-mortem of `source` was reminded (or found closed): never again."""
+    history = tuple({k: v for k, v in h.items() if k != "postmortem_due"} if h["source"] == source else h for h in index.history)
+    return replace(index, history=history)

@@ -159,7 +159,7 @@ class LocalForge:
         self.db.commit()
 
     def create_issue(self, *, title: str, body: str, labels: Sequence[str], confidential: bool = False,
-                     incident: bool = False) -> Issue:
+                     incident: bool = False, assignees: Sequence[str] = ()) -> Issue:
         self._count()
         now = self._now()
         cur = self.db.execute(

@@ -664,6 +664,11 @@ class FakeGitHub:
         refused = self._refused_labels(labels)
         if refused:
             return refused
+        # An assignee who cannot be assigned (no access to the repository): 422, nothing created.
+        strangers = [x for x in body.get("assignees") or [] if x not in self.roles]
+        if strangers:
+            return 422, {}, {"message": "Validation Failed", "documentation_url": DOCS,
+                             "errors": [{"value": x, "resource": "Issue", "field": "assignees", "code": "invalid"} for x in strangers]}
         issue = self.add_issue(body["title"], body.get("body"), author=self.token_user, at=self.now)
         for name in labels:
             self.label(issue.number, name, actor=self.token_user)

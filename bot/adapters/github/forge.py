@@ -371,20 +371,27 @@ class GitHubForge:
         labels: Sequence[str],
         confidential: bool = False,
         incident: bool = False,
+        assignees: Sequence[str] = (),
     ) -> Issue:
         # GitHub has neither confidential issues nor an incident type (see `capabilities`).
         request = f"POST {self._path}/issues"
+        extra: dict[str, Any] = {"assignees": list(assignees)} if assignees else {}
         try:
             with self._calling(request, allow={422}, once=True):
-                gh = self._repo.create_issue(title=title, body=body, labels=list(labels))
+                gh = self._repo.create_issue(title=title, body=body, labels=list(labels), **extra)
         except GithubException as exc:
-            if exc.status != 422 or not labels:
+            if exc.status != 422 or not (labels or extra):
                 raise self._service_error(request, exc) from exc
-            # A GitHub that will not create labels on the fly refused the issue (422: nothing
-            # was created): create the labels, then once more.
-            self._create_labels(labels)
+            # 422: nothing was created. An assignee GitHub refuses (no access) is left out; a
+            # GitHub that will not create labels on the fly gets them created first.
+            if extra and "assignee" in json.dumps(exc.data).lower():
+                extra = {}
+            elif labels:
+                self._create_labels(labels)
+            else:
+                raise self._service_error(request, exc) from exc
             with self._calling(request, once=True):
-                gh = self._repo.create_issue(title=title, body=body, labels=list(labels))
+                gh = self._repo.create_issue(title=title, body=body, labels=list(labels), **extra)
         issue = self._remember(gh)
         self._comments[issue.number] = []
         return issue

@@ -394,8 +394,10 @@ class GitLabForge:
         labels: Sequence[str],
         confidential: bool = False,
         incident: bool = False,
+        assignees: Sequence[str] = (),
     ) -> Issue:
-        """GitLab creates missing labels itself ("If a label does not already exist, this
+        """`assignees` are not set: GitLab takes user ids, a look-up per login; the post-mortem
+        names its owner in its body instead. GitLab creates missing labels itself ("If a label does not already exist, this
         creates a new project label"). An incident where the project refuses that type (the
         role may not create incidents) is opened as a plain issue."""
         data: dict[str, Any] = {"title": title, "description": body, "labels": list(dict.fromkeys(labels))}
