@@ -452,8 +452,23 @@ class Executor:
         raise TypeError(f"unknown action {action!r}")
 
     def _timeline(self, ledger: Ledger) -> list[dict[str, Any]]:
-        """The incident's timeline as the forge records it, for the post-mortem (bot.timeline)."""
-        return []
+        """The incident's timeline as the forge records it, for the post-mortem (bot.timeline).
+        A few reads; when they fail the post-mortem is opened anyway, saying so."""
+        from bot.errors import UserError
+        from bot.text import UserText
+        from bot.timeline_forge import timeline_of
+
+        try:
+            _, entries = timeline_of(self.forge, ledger.incident.source, self.policy, now=self.now)
+        except (ServiceError, UserError, LookupError) as exc:
+            self.log(f"post-mortem: the timeline could not be read ({exc})")
+            return []
+        rows = [{"at": e.at, "what": e.what, "note": UserText(e.note), "who": UserText(e.who)} for e in entries]
+        inc = ledger.incident
+        if inc.resolved_at is not None and not any(e.kind in ("resolved", "false_positive") for e in entries):
+            # the resolution's own notices are written after the post-mortem: the ledger says it
+            rows.append({"at": inc.resolved_at, "what": "resolved", "note": UserText(inc.resolution), "who": UserText(inc.resolved_by or "")})
+        return rows
 
     def _outage_body(self, template: str, context: dict[str, Any], ledger: Ledger, key: str) -> str:
         text = self.renderer.render(template, {**context, **self._live(ledger)})

@@ -151,6 +151,10 @@ def test_a_resolved_incident_gets_one_linked_postmortem_and_one_reminder(tmp_pat
     assert pm.labels == ("postmortem",) and pm.author == box.forge.bot_login
     assert "**Owner:** @eng-a" in pm.body and "## Root causes" in pm.body and "## Timeline" in pm.body
     assert "Reverted to 1.2.3" in pm.body and "3h" in pm.body  # the resolution, the duration
+    timeline = pm.body.split("## Timeline", 1)[1]  # from the forge (bot.timeline), oldest first
+    steps = ["incident declared (label priority::highest) (reporter)", "outage issue #2 opened", "acknowledged (eng-a)",
+             "resolved: Reverted to 1.2.3 (maintainer)"]
+    assert all(step in timeline for step in steps) and sorted(steps, key=timeline.index) == steps
     led = decode_ledger(box.forge.list_comments(1)[0].body)
     assert led is not None and led.incident.postmortem_issue == 3 and led.incident.postmortem_due == T0 + timedelta(hours=3, days=5)
     resolved = [c.body for c in box.forge.list_comments(1) if "**Resolved**" in c.body]

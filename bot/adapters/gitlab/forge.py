@@ -186,6 +186,12 @@ class GitLabForge:
         self._comments: dict[int, list[Comment]] = {}
         self._access: dict[str, Access] = {}
 
+    @property
+    def project(self) -> Any:
+        """The python-gitlab project (lazy: no request), for GitLab-only features such as the
+        incident timeline events (bot.adapters.gitlab.timeline_events)."""
+        return self._project
+
     # -- who the token is ----------------------------------------------------------------------
     @property
     def bot_login(self) -> str:
