@@ -16,7 +16,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = [ROOT / ".gitlab-ci.yml", ROOT / "ci" / "outage-bot.gitlab-ci.yml"]
-JOBS = (".outage-bot", "outage-bot:handle", "outage-bot:tick")
+JOBS = (".outage-bot", "outage-bot:handle", "outage-bot:tick", "pages", "outage-bot:report")
+DEFAULT_BRANCH = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"
 
 
 def check(*paths: Path) -> subprocess.CompletedProcess[str]:
@@ -63,7 +64,9 @@ def test_jobs_as_the_docs_describe(path: Path) -> None:
     assert handle["extends"] == tick["extends"] == ".outage-bot"
     assert handle["script"] == ["outage-bot handle"] and tick["script"] == ["outage-bot tick"]
     [handle_rule] = [r["if"] for r in handle["rules"]]
-    [tick_rule] = [r["if"] for r in tick["rules"]]
+    # the weekly report's schedule runs the report, not a tick
+    assert tick["rules"][0] == {"if": '$OUTAGE_BOT_REPORT == "true"', "when": "never"}
+    [tick_rule] = [r["if"] for r in tick["rules"][1:]]
     assert '$CI_PIPELINE_SOURCE == "trigger"' in handle_rule
     assert "schedule|web|api" in tick_rule
     for rule in (handle_rule, tick_rule):
@@ -92,6 +95,37 @@ def test_the_install_is_a_pinned_git_url_and_the_virtualenv_is_cached(path: Path
     stale = script.index('if [ "$(cat "$venv/installed" 2>/dev/null)" != "$wanted" ]; then')
     assert stale < script.index("pip install") < script.index("\nfi\n")
     assert script.rstrip().endswith('export PATH="$PWD/$venv/bin:$PATH"')
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_the_pages_job_is_off_by_default_and_follows_handle_or_tick(path: Path) -> None:
+    data = load(path)
+    pages = data["pages"]  # GitLab Pages publishes the artifacts' public/ of a job named `pages`
+    assert data["variables"]["OUTAGE_BOT_STATUS_PAGE"] == "false"  # off unless the user says "true"
+    assert pages["rules"] == [
+        {"if": '$OUTAGE_BOT_STATUS_PAGE != "true" || $OUTAGE_BOT_REPORT == "true"', "when": "never"},
+        {"if": f"$CI_PIPELINE_SOURCE =~ /^(trigger|schedule|web|api)$/ && {DEFAULT_BRANCH}"},
+    ]
+    assert pages["needs"] == [{"job": "outage-bot:handle", "optional": True}, {"job": "outage-bot:tick", "optional": True}]
+    assert pages["script"] == ["outage-bot status-page --out public"]
+    assert pages["artifacts"]["paths"] == ["public"]
+    assert pages["extends"] == ".outage-bot" and pages["resource_group"] == "outage-bot-pages"
+    assert pages["variables"] == {"OUTAGE_BOT_EXTRAS": "gitlab,status-page"}
+    # a virtualenv of its own: with the tick's key, each would reinstall the other's extras
+    assert pages["cache"] == {"key": "outage-bot-pages-${OUTAGE_BOT_VERSION}-py${OUTAGE_BOT_PYTHON}",
+                              "paths": [".outage-bot-venv"]}
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_the_report_job_runs_only_in_its_own_schedule(path: Path) -> None:
+    report = load(path)["outage-bot:report"]
+    assert report["rules"] == [
+        {"if": f'$CI_PIPELINE_SOURCE == "schedule" && $OUTAGE_BOT_REPORT == "true" && {DEFAULT_BRANCH}'}]
+    assert report["script"] == ["outage-bot report --since 12w --out outage-bot-report > outage-bot-report.md"]
+    assert report["artifacts"] == {"paths": ["outage-bot-report.md", "outage-bot-report/"], "expire_in": "90 days"}
+    assert report["variables"] == {"OUTAGE_BOT_EXTRAS": "gitlab,report"}
+    assert report["cache"]["key"] == "outage-bot-report-${OUTAGE_BOT_VERSION}-py${OUTAGE_BOT_PYTHON}"
+    assert "resource_group" not in report
 
 
 def test_docs_show_the_include_line() -> None:

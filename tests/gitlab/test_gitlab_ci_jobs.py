@@ -170,27 +170,71 @@ def test_the_shipped_jobs_run_tick_cold_then_handle_warm(project: Path, source: 
     assert warm < cold
 
 
-@pytest.mark.parametrize(("pipeline_source", "branch", "active"), [
-    ("trigger", "main", {"outage-bot:handle"}),
-    ("schedule", "main", {"outage-bot:tick"}),
-    ("web", "main", {"outage-bot:tick"}),
-    ("api", "main", {"outage-bot:tick"}),
-    ("push", "main", set()),
-    ("merge_request_event", "main", set()),
-    ("schedule", "feature", set()),  # only the default branch: GITLAB_TOKEN is a protected variable
+STATUS_PAGE, REPORT = "OUTAGE_BOT_STATUS_PAGE=true", "OUTAGE_BOT_REPORT=true"
+
+
+@pytest.mark.parametrize(("pipeline_source", "branch", "variables", "active"), [
+    ("trigger", "main", (), {"outage-bot:handle"}),
+    ("schedule", "main", (), {"outage-bot:tick"}),
+    ("web", "main", (), {"outage-bot:tick"}),
+    ("api", "main", (), {"outage-bot:tick"}),
+    ("push", "main", (), set()),
+    ("merge_request_event", "main", (), set()),
+    ("schedule", "feature", (), set()),  # only the default branch: GITLAB_TOKEN is a protected variable
+    # the status page, once OUTAGE_BOT_STATUS_PAGE is "true": after handle or tick
+    ("trigger", "main", (STATUS_PAGE,), {"outage-bot:handle", "pages"}),
+    ("schedule", "main", (STATUS_PAGE,), {"outage-bot:tick", "pages"}),
+    ("web", "main", (STATUS_PAGE,), {"outage-bot:tick", "pages"}),
+    ("push", "main", (STATUS_PAGE,), set()),
+    ("schedule", "feature", (STATUS_PAGE,), set()),
+    ("trigger", "main", ("OUTAGE_BOT_STATUS_PAGE=yes",), {"outage-bot:handle"}),  # "true" only
+    # the weekly report's schedule: the report alone, no tick and no page
+    ("schedule", "main", (REPORT,), {"outage-bot:report"}),
+    ("schedule", "main", (REPORT, STATUS_PAGE), {"outage-bot:report"}),
+    ("web", "main", (REPORT,), set()),
+    ("schedule", "feature", (REPORT,), set()),
 ])
-def test_which_job_a_pipeline_runs(project: Path, pipeline_source: str, branch: str, active: set[str]) -> None:
+def test_which_job_a_pipeline_runs(project: Path, pipeline_source: str, branch: str, variables: tuple[str, ...],
+                                   active: set[str]) -> None:
     # gitlab-ci-local runs a job named on its command line whatever its rules say: the rules
     # are read from its pipeline listing instead.
     assert GCL is not None
     if branch != "main":
         git("checkout", "-q", "-b", branch, cwd=project)
-    done = subprocess.run([GCL, "--list-json", "--ignore-predefined-vars", "CI_PIPELINE_SOURCE", "--variable",
-                           f"CI_PIPELINE_SOURCE={pipeline_source}"], cwd=project, capture_output=True, text=True,
-                          timeout=120, check=True, env={**os.environ, "HOME": str(project.parent / "home")})
+    args = [GCL, "--list-json", "--ignore-predefined-vars", "CI_PIPELINE_SOURCE", "--variable",
+            f"CI_PIPELINE_SOURCE={pipeline_source}"]
+    for variable in variables:
+        args += ["--variable", variable]
+    done = subprocess.run(args, cwd=project, capture_output=True, text=True, timeout=120, check=True,
+                          env={**os.environ, "HOME": str(project.parent / "home")})
     jobs = json.loads(done.stdout)
-    assert {job["name"] for job in jobs} == {"outage-bot:handle", "outage-bot:tick"}
+    assert {job["name"] for job in jobs} == {"outage-bot:handle", "outage-bot:tick", "pages", "outage-bot:report"}
     assert {job["name"] for job in jobs if job["when"] != "never"} == active
+
+
+def test_the_pages_job_builds_the_site(project: Path, source: Source, fake: FakeGitLab, sink: ChatSink) -> None:
+    # After the tick has declared an incident, the `pages` job installs outage-bot with the
+    # status page's extra (a virtualenv of its own) and leaves the site in public/, the artifact
+    # GitLab Pages publishes.
+    fake.open_issue("Checkout returns 500", by="alice", labels=["priority::highest"])
+    tick, _ = run_job("outage-bot:tick", project, source, fake, sink, "schedule", OUTAGE_BOT_STATUS_PAGE="true")
+    assert passed(tick, "outage-bot:tick"), tick.stdout + tick.stderr
+    pages, seconds = run_job("pages", project, source, fake, sink, "schedule", OUTAGE_BOT_STATUS_PAGE="true")
+    assert passed(pages, "pages"), pages.stdout + pages.stderr
+    assert "outage-bot: installing" in pages.stdout and "gitlab,status-page" in pages.stdout  # not the tick's venv
+    site = build_dir(project, "pages") / "public"
+    assert "Checkout returns 500" in (site / "index.html").read_text(encoding="utf-8")
+    assert (site / "feed.atom").is_file() and (site / "api" / "v2" / "summary.json").is_file()
+    print(f"\ngitlab-ci-local: pages (installs its extras, builds) {seconds:.1f} s")
+
+
+def test_the_report_job_writes_its_artifacts(project: Path, source: Source, fake: FakeGitLab, sink: ChatSink) -> None:
+    done, seconds = run_job("outage-bot:report", project, source, fake, sink, "schedule", OUTAGE_BOT_REPORT="true")
+    assert passed(done, "outage-bot:report"), done.stdout + done.stderr
+    where = build_dir(project, "outage-bot:report")
+    assert "Incident report" in (where / "outage-bot-report.md").read_text(encoding="utf-8")
+    assert sorted(p.name for p in (where / "outage-bot-report").iterdir()) == ["report-mtt.svg", "report-severity.svg"]
+    print(f"\ngitlab-ci-local: report (installs its extras) {seconds:.1f} s")
 
 
 def test_the_job_refuses_the_placeholders(project: Path, source: Source, fake: FakeGitLab, sink: ChatSink) -> None:

@@ -63,7 +63,8 @@ def test_both_documents_match_gitlab_ci_schema(tmp_path: Path) -> None:
 def test_the_inputs() -> None:
     header, _ = documents()
     inputs = header["spec"]["inputs"]
-    assert set(inputs) == {"version", "repository", "extras", "python", "stage"}
+    assert set(inputs) == {"version", "repository", "extras", "python", "stage", "status_page"}
+    assert inputs["status_page"] == {"description": inputs["status_page"]["description"], "type": "boolean", "default": False}
     assert "default" not in inputs["version"] and "default" not in inputs["repository"]  # required: GitLab asks
     assert inputs["extras"]["default"] == "gitlab,slack" and inputs["python"]["default"] == "3.12"
 
@@ -74,6 +75,14 @@ def test_the_same_jobs_as_the_include() -> None:
     assert "variables" not in jobs  # a component sets nothing for the rest of the user's pipeline
     for name in ("outage-bot:handle", "outage-bot:tick"):
         assert jobs[name] == include[name], name
+    # the opt-in jobs: the include's, with the inputs in place of its variables
+    for name, cache in (("pages", "pages"), ("outage-bot:report", "report")):
+        ours, theirs = dict(jobs[name]), dict(include[name])
+        assert ours.pop("cache") == {"key": f"outage-bot-{cache}-$[[ inputs.version ]]-py$[[ inputs.python ]]",
+                                     "paths": theirs.pop("cache")["paths"]}, name
+        if name == "pages":  # the input, as the variable the rules read (a CI/CD variable still overrides it)
+            assert ours.pop("variables") == {**theirs.pop("variables"), "OUTAGE_BOT_STATUS_PAGE": "$[[ inputs.status_page ]]"}
+        assert ours == theirs, name
     base, theirs = jobs[".outage-bot"], include[".outage-bot"]
     for key in ("interruptible", "timeout", "before_script", "retry"):
         assert base[key] == theirs[key], key
@@ -87,7 +96,7 @@ def test_the_same_jobs_as_the_include() -> None:
     }
 
 
-def project_with_component(tmp_path: Path, inputs: dict[str, str]) -> Path:
+def project_with_component(tmp_path: Path, inputs: dict[str, Any]) -> Path:
     """A project including the component. GitLab fetches `component:` from the instance;
     gitlab-ci-local is given the same file as `include: local:` with the same inputs."""
     path = tmp_path / "project"
@@ -121,6 +130,32 @@ def test_inputs_are_interpolated(tmp_path: Path) -> None:
     assert [c["key"] for c in tick["cache"]] == ["outage-bot-0123abc-py3.12"]
     assert "resource_group" not in jobs["outage-bot:handle"] and tick["resource_group"] == "outage-bot-tick"
     assert "$[[" not in json.dumps(jobs)
+
+
+def listed(project: Path, *variables: str) -> set[str]:
+    """The jobs a schedule pipeline of `project` runs, as gitlab-ci-local plans them."""
+    assert GCL is not None
+    args = [GCL, "--list-json", "--ignore-predefined-vars", "CI_PIPELINE_SOURCE", "--variable", "CI_PIPELINE_SOURCE=schedule"]
+    for variable in variables:
+        args += ["--variable", variable]
+    done = subprocess.run(args, cwd=project, capture_output=True, text=True, timeout=120, check=True,
+                          env={**os.environ, "HOME": str(project.parent / "home")})
+    return {job["name"] for job in json.loads(done.stdout) if job["when"] != "never"}
+
+
+@needs_gcl
+@pytest.mark.parametrize(("status_page", "variables", "active"), [
+    (None, (), {"outage-bot:tick"}),  # off by default
+    (True, (), {"outage-bot:tick", "pages"}),
+    (False, ("OUTAGE_BOT_STATUS_PAGE=true",), {"outage-bot:tick", "pages"}),  # a CI/CD variable overrides the input
+    (True, ("OUTAGE_BOT_REPORT=true",), {"outage-bot:report"}),  # the report's schedule runs only the report
+])
+def test_the_status_page_input(tmp_path: Path, status_page: bool | None, variables: tuple[str, ...],
+                               active: set[str]) -> None:
+    inputs: dict[str, Any] = {"version": "0123abc", "repository": "https://gitlab.example/tools/outage-bot.git"}
+    if status_page is not None:
+        inputs["status_page"] = status_page
+    assert listed(project_with_component(tmp_path, inputs), *variables) == active
 
 
 @needs_gcl
