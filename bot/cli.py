@@ -436,8 +436,12 @@ def oncall(config: str | None, what: str, at: str | None, weeks: int, as_json: b
 @click.option("--people", default=None, help="Who responds: forge logins, comma-separated (default: asked).")
 @click.option("--yes", is_flag=True, help="Take the defaults without asking (without --people: placeholder people).")
 @click.option("--force", is_flag=True, help="Overwrite files that are already there.")
+@click.option("--status-page", is_flag=True,
+              help="Publish the status page on GitHub Pages or GitLab Pages (off by default; the steps say what to set).")
+@click.option("--report", is_flag=True,
+              help="Add the weekly report (GitHub: its own workflow; GitLab: the steps name its schedule).")
 @_errors
-def init(forge: str | None, people: str | None, yes: bool, force: bool) -> None:
+def init(forge: str | None, people: str | None, yes: bool, force: bool, status_page: bool, report: bool) -> None:
     """Write the CI wiring, a policy with your people and the outage report form into this
     repository, then print what is left to do (secrets, token, webhook, schedule).
 
@@ -446,7 +450,7 @@ def init(forge: str | None, people: str | None, yes: bool, force: bool) -> None:
     from bot.init import run_init
 
     run_init(Path.cwd(), forge=forge, people=people, yes=yes, force=force, echo=click.echo,
-             ask=lambda question: str(click.prompt(question)))
+             ask=lambda question: str(click.prompt(question)), status_page=status_page, report=report)
 
 
 @cli.command("status-page")

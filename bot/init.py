@@ -6,6 +6,12 @@ The wiring is the shipped one (bot/wiring/, copies of the repository's .github/w
 repository and commit put in when the installed outage-bot knows them (pip records both for
 an install from a git URL or a checkout); otherwise the placeholders stay and a step says so.
 Nothing is overwritten without --force, and nothing is written unless every file can be.
+
+Two opt-ins, both off by default: --status-page (the status site on GitHub Pages or GitLab
+Pages: on GitLab the include's OUTAGE_BOT_STATUS_PAGE is set to "true"; on GitHub the workflow's
+`status-page` job waits for a repository variable, which the printed steps name) and --report
+(the weekly report: on GitHub the workflow .github/workflows/outage-bot-report.yml is written;
+on GitLab the include holds the job, and the steps name the schedule that runs it).
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ PLACEHOLDER_ACTION = "OWNER/outage-bot@" + "0" * 40
 PLACEHOLDER_REPOSITORY = "https://github.com/OWNER/outage-bot.git"
 PLACEHOLDER_VERSION = "COMMIT_SHA"
 GITLAB_INCLUDE = ".gitlab/ci/outage-bot.gitlab-ci.yml"
+GITHUB_REPORT = ".github/workflows/outage-bot-report.yml"
+STATUS_PAGE_OFF = 'OUTAGE_BOT_STATUS_PAGE: "false"'
 _SHA = re.compile(r"[0-9a-f]{40}")
 _LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -135,16 +143,24 @@ def _fill(text: str, origin: Origin | None) -> str:
     return text.replace(f'OUTAGE_BOT_VERSION: "{PLACEHOLDER_VERSION}"', f'OUTAGE_BOT_VERSION: "{origin.commit}"')
 
 
-def files_for(forge: str, people: list[str], origin: Origin | None, cwd: Path) -> dict[str, str]:
+def files_for(forge: str, people: list[str], origin: Origin | None, cwd: Path, *, status_page: bool = False,
+              report: bool = False) -> dict[str, str]:
     """Repository path -> content, for what init writes."""
     wiring = {name: (WIRING / name).read_text(encoding="utf-8") for name in
-              ("github-workflow.yml", "github-issue-form.yml", "gitlab-ci.yml", "gitlab-issue-template.md")}
+              ("github-workflow.yml", "github-report-workflow.yml", "github-issue-form.yml", "gitlab-ci.yml",
+               "gitlab-issue-template.md")}
     files = {".outage-bot.yml": policy_text(people, forge)}
     if forge == "github":
         files[".github/workflows/outage-bot.yml"] = _fill(wiring["github-workflow.yml"], origin)
+        if report:
+            files[GITHUB_REPORT] = _fill(wiring["github-report-workflow.yml"], origin)
         files[".github/ISSUE_TEMPLATE/outage.yml"] = wiring["github-issue-form.yml"]
     else:
-        files[GITLAB_INCLUDE] = _fill(wiring["gitlab-ci.yml"], origin)
+        include = _fill(wiring["gitlab-ci.yml"], origin)
+        if status_page:
+            assert include.count(STATUS_PAGE_OFF) == 1, "the shipped include's status page switch"
+            include = include.replace(STATUS_PAGE_OFF, 'OUTAGE_BOT_STATUS_PAGE: "true"')
+        files[GITLAB_INCLUDE] = include
         files[".gitlab/issue_templates/Outage.md"] = wiring["gitlab-issue-template.md"]
         if not (cwd / ".gitlab-ci.yml").exists():
             files[".gitlab-ci.yml"] = (
@@ -169,7 +185,8 @@ def parse_people(value: str, where: str) -> list[str]:
 
 
 def run_init(cwd: Path, *, forge: str | None, people: str | None, yes: bool, force: bool,
-             echo: Callable[[str], None], ask: Callable[[str], str]) -> None:
+             echo: Callable[[str], None], ask: Callable[[str], str], status_page: bool = False,
+             report: bool = False) -> None:
     remote = remote_of(cwd)
     forge = forge or remote.forge
     if forge is None:
@@ -182,7 +199,7 @@ def run_init(cwd: Path, *, forge: str | None, people: str | None, yes: bool, for
     else:
         logins = ask_people(forge, ask)
     origin = installed_origin()
-    files = files_for(forge, logins, origin, cwd)
+    files = files_for(forge, logins, origin, cwd, status_page=status_page, report=report)
     existing = [name for name in files if (cwd / name).exists()]
     if existing and not force:
         raise UserError(f"{', '.join(existing)}: already there; nothing was written (--force overwrites)")
@@ -192,19 +209,33 @@ def run_init(cwd: Path, *, forge: str | None, people: str | None, yes: bool, for
         path.write_text(text, encoding="utf-8")
         echo(f"wrote {name}")
     echo("")
-    for line in next_steps(forge, remote, origin, logins, cwd, files):
+    for line in next_steps(forge, remote, origin, logins, cwd, files, status_page=status_page, report=report):
         echo(line)
 
 
+def pages_url(forge: str, remote: Remote) -> str:
+    """Where the forge's Pages most likely serves this repository's site: a guess for the
+    printed steps (a custom domain, GitHub Enterprise or a self-managed GitLab differ)."""
+    host = (remote.web or "").split("/")[2] if remote.web else ""
+    if remote.path and "/" in remote.path and host in ("github.com", "gitlab.com"):
+        owner, _, name = remote.path.rpartition("/")
+        domain = "github.io" if forge == "github" else "gitlab.io"
+        if "/" not in owner:
+            owner = owner.lower()
+            return f"https://{owner}.{domain}/" if name.lower() == f"{owner}.{domain}" else f"https://{owner}.{domain}/{name}/"
+    return "https://OWNER.github.io/REPO/" if forge == "github" else "https://GROUP.gitlab.io/PROJECT/"
+
+
 def next_steps(forge: str, remote: Remote, origin: Origin | None, people: list[str], cwd: Path,
-               files: dict[str, str]) -> list[str]:
+               files: dict[str, str], *, status_page: bool = False, report: bool = False) -> list[str]:
     steps: list[str] = []
     web = remote.web or ("https://github.com/OWNER/REPO" if forge == "github" else "https://GITLAB_HOST/GROUP/PROJECT")
     if not people:
         steps.append("Put your people in .outage-bot.yml (`people:`, `oncall:`): the placeholders page nobody.")
     if forge == "github":
         if origin is None or origin.github_action is None:
-            steps.append("In .github/workflows/outage-bot.yml, replace OWNER/outage-bot@000...0 with the repository you take "
+            workflows = ".github/workflows/outage-bot.yml" + (f" and {GITHUB_REPORT}" if report else "")
+            steps.append(f"In {workflows}, replace OWNER/outage-bot@000...0 with the repository you take "
                          "outage-bot from and one of its commits, all 40 characters (README, \"Install in five minutes\").")
         steps += [
             (f"Slack (optional): add the repository secret SLACK_BOT_TOKEN (xoxb-...) at {web}/settings/secrets/actions "
@@ -213,6 +244,19 @@ def next_steps(forge: str, remote: Remote, origin: Origin | None, people: list[s
             ("Commit and push to the default branch. The schedule ticks every 10 minutes; "
             f"{web}/actions/workflows/outage-bot.yml > Run workflow runs one now."),
         ]
+        if status_page:
+            steps += [
+                (f"Status page: at {web}/settings/pages (Settings > Pages) choose Source: GitHub Actions, and add the "
+                f"repository variable OUTAGE_BOT_STATUS_PAGE with the value true at {web}/settings/variables/actions "
+                "(Settings > Secrets and variables > Actions > Variables): the workflow's status-page job then "
+                "publishes the site after every run."),
+                (f"Put the site's address in .outage-bot.yml, so notices link to it:  status_page: {{url: {pages_url(forge, remote)}}}  "
+                "(the address Settings > Pages shows once it is published)."),
+            ]
+        if report:
+            steps.append(f"Weekly report: add the repository variable OUTAGE_BOT_REPORT with the value true at "
+                         f"{web}/settings/variables/actions (Mondays 13:00 UTC); {web}/actions/workflows/outage-bot-report.yml "
+                         "> Run workflow runs one now.")
     else:
         if origin is None:
             steps.append(f"In {GITLAB_INCLUDE}, set OUTAGE_BOT_REPOSITORY and OUTAGE_BOT_VERSION to the repository you take "
@@ -231,5 +275,14 @@ def next_steps(forge: str, remote: Remote, origin: Origin | None, people: list[s
             "press Run once."),
             "Commit and push to the default branch.",
         ]
+        if status_page:
+            steps.append(
+                f"Status page: {GITLAB_INCLUDE} has OUTAGE_BOT_STATUS_PAGE: \"true\", so its `pages` job publishes the site "
+                f"after every handle or tick. Once published, {web}/pages (Deploy > Pages) shows its address: put it in "
+                f".outage-bot.yml, so notices link to it:  status_page: {{url: {pages_url(forge, remote)}}}")
+        if report:
+            steps.append(
+                f"Weekly report: a second schedule at {web}/-/pipeline_schedules: 0 13 * * 1 on the default branch, with "
+                "the variable OUTAGE_BOT_REPORT set to true (on that schedule only: it runs the report instead of a tick).")
     steps.append("Check the policy any time with: outage-bot validate")
     return ["Still to do:", *(f"  {i}. {step}" for i, step in enumerate(steps, 1))]

@@ -176,6 +176,67 @@ def test_the_installed_source_is_pinned_when_known(tmp_path: Path, monkeypatch: 
     assert variables["OUTAGE_BOT_REPOSITORY"] == origin.repository and variables["OUTAGE_BOT_VERSION"] == origin.commit
 
 
+def test_github_status_page_and_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = repo(tmp_path, monkeypatch, "https://github.com/Acme/shop.git")
+    plain = init("--people", "a,b", "--yes")
+    assert "OUTAGE_BOT_STATUS_PAGE" not in plain.output and "OUTAGE_BOT_REPORT" not in plain.output  # off by default
+    assert not (path / ".github/workflows/outage-bot-report.yml").exists()
+    result = init("--people", "a,b", "--yes", "--force", "--status-page", "--report")
+    assert result.exit_code == 0, result.output
+    written = [line.removeprefix("wrote ") for line in result.output.splitlines() if line.startswith("wrote ")]
+    assert written == [*GITHUB_FILES[:2], ".github/workflows/outage-bot-report.yml", GITHUB_FILES[2]]
+    schema_check("vendor.github-workflows", path / ".github/workflows/outage-bot.yml", path / ".github/workflows/outage-bot-report.yml")
+    # the workflow is the shipped one (its status-page job waits for the variable the steps name)
+    assert (path / ".github/workflows/outage-bot.yml").read_text(encoding="utf-8") == (
+        ROOT / ".github/workflows/outage-bot.yml").read_text(encoding="utf-8")
+    text = " ".join(result.output.split())
+    assert "https://github.com/Acme/shop/settings/pages" in text and "Source: GitHub Actions" in text
+    assert "OUTAGE_BOT_STATUS_PAGE with the value true at https://github.com/Acme/shop/settings/variables/actions" in text
+    assert "status_page: {url: https://acme.github.io/shop/}" in text  # the policy key, with the likely address
+    assert "OUTAGE_BOT_REPORT with the value true" in text
+    assert ".github/workflows/outage-bot.yml and .github/workflows/outage-bot-report.yml, replace OWNER/outage-bot@000...0" in text
+
+
+def test_gitlab_status_page_and_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = repo(tmp_path, monkeypatch, "https://gitlab.com/acme/shop.git")
+    result = init("--people", "a", "--yes", "--status-page", "--report")
+    assert result.exit_code == 0, result.output
+    written = [line.removeprefix("wrote ") for line in result.output.splitlines() if line.startswith("wrote ")]
+    assert written == GITLAB_FILES
+    include = path / ".gitlab/ci/outage-bot.gitlab-ci.yml"
+    schema_check("vendor.gitlab-ci", path / ".gitlab-ci.yml", include)
+    assert yaml.safe_load(include.read_text(encoding="utf-8"))["variables"]["OUTAGE_BOT_STATUS_PAGE"] == "true"
+    shipped = (ROOT / "ci/outage-bot.gitlab-ci.yml").read_text(encoding="utf-8")
+    assert include.read_text(encoding="utf-8") == shipped.replace('OUTAGE_BOT_STATUS_PAGE: "false"', 'OUTAGE_BOT_STATUS_PAGE: "true"')
+    text = " ".join(result.output.split())
+    assert "https://gitlab.com/acme/shop/pages" in text and "status_page: {url: https://acme.gitlab.io/shop/}" in text
+    assert "0 13 * * 1" in text and "OUTAGE_BOT_REPORT set to true" in text
+    # without the flag, the page stays off
+    again = init("--people", "a", "--yes", "--force")
+    assert yaml.safe_load(include.read_text(encoding="utf-8"))["variables"]["OUTAGE_BOT_STATUS_PAGE"] == "false"
+    assert "status_page" not in again.output and "OUTAGE_BOT_REPORT" not in again.output
+
+
+@pytest.mark.parametrize(("remote", "forge", "url"), [
+    ("https://github.com/Acme/shop.git", "github", "https://acme.github.io/shop/"),
+    ("https://github.com/acme/acme.github.io", "github", "https://acme.github.io/"),
+    ("https://github.example.com/acme/shop", "github", "https://OWNER.github.io/REPO/"),  # Enterprise: not guessed
+    ("https://gitlab.com/acme/shop.git", "gitlab", "https://acme.gitlab.io/shop/"),
+    ("https://gitlab.com/acme/sub/shop.git", "gitlab", "https://GROUP.gitlab.io/PROJECT/"),
+    ("https://gitlab.example.com/acme/shop.git", "gitlab", "https://GROUP.gitlab.io/PROJECT/"),
+])
+def test_pages_url(remote: str, forge: str, url: str) -> None:
+    assert bot.init.pages_url(forge, parse_remote(remote)) == url
+
+
+def test_the_report_workflow_is_pinned_when_the_source_is_known(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bot.init, "installed_origin", lambda: Origin("https://github.com/upstream/outage-bot.git", "b" * 40))
+    path = repo(tmp_path, monkeypatch, "https://github.com/acme/shop.git")
+    assert init("--people", "a", "--yes", "--report").exit_code == 0
+    report = (path / ".github/workflows/outage-bot-report.yml").read_text(encoding="utf-8")
+    assert f"uses: upstream/outage-bot@{'b' * 40} # v" in report and "OWNER/outage-bot@0" not in report
+
+
 @pytest.mark.parametrize(("url", "forge", "web"), [
     ("https://github.com/acme/shop.git", "github", "https://github.com/acme/shop"),
     ("git@github.com:acme/shop.git", "github", "https://github.com/acme/shop"),
@@ -190,6 +251,7 @@ def test_parse_remote(url: str, forge: str | None, web: str) -> None:
 
 @pytest.mark.parametrize(("shipped", "source"), [
     ("github-workflow.yml", ".github/workflows/outage-bot.yml"),
+    ("github-report-workflow.yml", ".github/workflows/outage-bot-report.yml"),
     ("github-issue-form.yml", ".github/ISSUE_TEMPLATE/outage.yml"),
     ("gitlab-ci.yml", "ci/outage-bot.gitlab-ci.yml"),
 ])

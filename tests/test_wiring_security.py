@@ -161,8 +161,21 @@ def test_the_workflow_grants_nothing_by_default_and_each_permission_says_why() -
         for name, job in data["jobs"].items():
             assert job.get("permissions"), f"{path.name}: job {name} must say what it needs"
             for scope, level in job["permissions"].items():
-                [line] = [t for t in text if re.match(rf"\s+{re.escape(scope)}: {level}\b", t)]
-                assert re.search(r"#\s*\w", line), f"{path.name}: {scope}: {level} needs a comment saying why"
+                lines = [t for t in text if re.match(rf"\s+{re.escape(scope)}: {level}\b", t)]
+                assert lines, f"{path.name}: {scope}: {level}"
+                for line in lines:
+                    assert re.search(r"#\s*\w", line), f"{path.name}: {scope}: {level} needs a comment saying why"
+
+
+def test_write_access_beyond_issues_only_where_the_user_opted_in() -> None:
+    # Pages' `pages: write` and `id-token: write` (an OIDC token) only on the status page's job,
+    # which runs only when the repository variable says so; the report only reads.
+    for path in WORKFLOWS:
+        for name, job in load_yaml(path)["jobs"].items():
+            extra = {scope for scope, level in job["permissions"].items() if level == "write"} - {"issues"}
+            if extra:
+                assert (path.name, name, extra) == ("outage-bot.yml", "status-page", {"pages", "id-token"})
+                assert job["if"] == "vars.OUTAGE_BOT_STATUS_PAGE == 'true'"
 
 
 # -- the bundled policies page nobody -----------------------------------------------------------

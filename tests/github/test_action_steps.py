@@ -61,6 +61,7 @@ class Runner:
     workspace: Path
     fake: FakeGitHub
     workflow: Path = WORKFLOW  # whose `with:` gives the inputs
+    job: str = "outage-bot"  # the job of that workflow whose outage-bot step is run
     cache: dict[str, Path] = field(default_factory=dict)  # key -> saved copy
     log: list[str] = field(default_factory=list)
 
@@ -90,7 +91,7 @@ class Runner:
     def run(self, event_name: str, payload: dict[str, Any] | None) -> tuple[subprocess.CompletedProcess[str], list[str], float]:
         """The action's steps for one event; (the last step's result, names of the steps run, seconds)."""
         action = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
-        [job] = yaml.safe_load(self.workflow.read_text(encoding="utf-8"))["jobs"].values()
+        job = yaml.safe_load(self.workflow.read_text(encoding="utf-8"))["jobs"][self.job]
         [uses] = [step for step in job["steps"] if step.get("uses", "").startswith("OWNER/outage-bot@")]
         ctx: dict[str, Any] = {"github": {"token": self.fake.token}, "secrets": {}, "runner": {"os": "Linux"}, "steps": {}}
         inputs = {name: spec.get("default", "") for name, spec in action["inputs"].items()}
@@ -107,6 +108,7 @@ class Runner:
             "HOME": str(home), "CI": "true", "RUNNER_OS": "Linux", "RUNNER_TEMP": str(self.tmp),
             "GITHUB_ACTION_PATH": str(self.action_path), "GITHUB_WORKSPACE": str(self.workspace),
             "GITHUB_EVENT_NAME": event_name, "GITHUB_EVENT_PATH": str(event_path), "GITHUB_RUN_ID": "4242",
+            "GITHUB_STEP_SUMMARY": str(self.tmp / "step-summary.md"),
             **self.fake.env(), **offline_pip(), "NO_PROXY": "127.0.0.1,localhost",
         })
         del base_env["GITHUB_TOKEN"]  # the job's token reaches outage-bot only through the action's input
@@ -210,8 +212,7 @@ def test_the_command_input_overrides_the_event(runner: Runner, fake: FakeGitHub,
     # `command: tick --dry-run` on an issue event: the tick's plan, nothing written
     workflow = tmp_path / "workflow.yml"
     data = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
-    [job] = data["jobs"].values()
-    [step] = [s for s in job["steps"] if s.get("uses", "").startswith("OWNER/")]
+    [step] = [s for s in data["jobs"]["outage-bot"]["steps"] if s.get("uses", "").startswith("OWNER/")]
     step["with"]["command"] = "tick --dry-run"
     workflow.write_text(yaml.safe_dump(data), encoding="utf-8")
     runner.workflow = workflow
@@ -221,3 +222,33 @@ def test_the_command_input_overrides_the_event(runner: Runner, fake: FakeGitHub,
                                                label="priority::highest"))
     assert "dry run: nothing was written" in done.stdout
     assert fake.stored_comments(issue.number) == [] and fake.stored_issues() == []
+
+
+def test_the_status_page_job_builds_the_site_pages_deploys(runner: Runner, fake: FakeGitHub) -> None:
+    # The status-page job's outage-bot step, after an event run: the same action with
+    # `command: status-page --out public` installs its own extras (github,status-page) and
+    # leaves the site where the job's next step, actions/upload-pages-artifact, takes it.
+    issue = fake.add_issue("Checkout is down", "Every order fails.", author="reporter")
+    fake.label(issue.number, "priority::highest", actor="reporter")
+    runner.run("issues", webhook(fake, "issues", "labeled", issue.number, sender="reporter", label="priority::highest"))
+    runner.job = "status-page"
+    job = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]["status-page"]
+    [upload] = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-pages-artifact@")]
+    _, ran, seconds = runner.run("issues", webhook(fake, "issues", "labeled", issue.number, sender="reporter",
+                                                       label="priority::highest"))
+    assert "Install outage-bot" in ran and len(runner.cache) == 2  # a virtualenv of its own: other extras
+    site = runner.workspace / upload["with"]["path"]
+    assert "Checkout is down" in (site / "index.html").read_text(encoding="utf-8")
+    assert (site / "feed.atom").is_file() and (site / "api" / "v2" / "summary.json").is_file()
+    print(f"\ncomposite action: status-page (installs its extras, builds) {seconds:.1f} s")
+
+
+def test_the_report_workflow_writes_the_summary_and_the_charts(runner: Runner, fake: FakeGitHub, tmp_path: Path) -> None:
+    runner.workflow, runner.job = ROOT / ".github" / "workflows" / "outage-bot-report.yml", "report"
+    job = yaml.safe_load(runner.workflow.read_text(encoding="utf-8"))["jobs"]["report"]
+    [upload] = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
+    done, _, seconds = runner.run("workflow_dispatch", None)
+    assert "Incident report" in done.stdout and "Incident report" in (tmp_path / "step-summary.md").read_text(encoding="utf-8")
+    charts = runner.workspace / upload["with"]["path"]
+    assert sorted(p.name for p in charts.iterdir()) == ["report-mtt.svg", "report-severity.svg"]
+    print(f"\ncomposite action: report (installs its extras) {seconds:.1f} s")

@@ -23,6 +23,7 @@ from bot.resources import default_policy_path
 
 ROOT = Path(__file__).parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "outage-bot.yml"
+REPORT_WORKFLOW = ROOT / ".github" / "workflows" / "outage-bot-report.yml"
 ACTION = ROOT / "action.yml"
 FORM = ROOT / ".github" / "ISSUE_TEMPLATE" / "outage.yml"
 DEPENDABOT = ROOT / ".github" / "dependabot.yml"
@@ -37,6 +38,7 @@ def load(path: Path) -> Any:
     ("path", "schema"),
     [
         (WORKFLOW, "vendor.github-workflows"),
+        (REPORT_WORKFLOW, "vendor.github-workflows"),
         (ACTION, "vendor.github-actions"),
         (FORM, "vendor.github-issue-forms"),
         (DEPENDABOT, "vendor.dependabot"),
@@ -70,8 +72,15 @@ def test_workflow_triggers() -> None:
 def test_workflow_least_privilege() -> None:
     workflow = load(WORKFLOW)
     assert workflow["permissions"] == {}  # nothing by default
-    [job] = workflow["jobs"].values()
-    assert job["permissions"] == {"issues": "write", "contents": "read"}
+    assert list(workflow["jobs"]) == ["outage-bot", "status-page"]
+    assert workflow["jobs"]["outage-bot"]["permissions"] == {"issues": "write", "contents": "read"}
+    # Pages' permissions only on the job that deploys, which runs only when the user opts in
+    assert workflow["jobs"]["status-page"]["permissions"] == {
+        "issues": "read", "contents": "read", "pages": "write", "id-token": "write"}
+    report = load(REPORT_WORKFLOW)
+    assert report["permissions"] == {}
+    [job] = report["jobs"].values()
+    assert job["permissions"] == {"issues": "read", "contents": "read"}
 
 
 def test_workflow_concurrency_queues_ticks_only() -> None:
@@ -92,12 +101,66 @@ def test_workflow_runs_the_composite_action_pinned_to_a_commit() -> None:
     # The action picks `handle` for issue and comment events, `tick` for the schedule and
     # workflow_dispatch (test_action_inputs_and_command); the sample pins it to a commit with a
     # placeholder the README explains and `outage-bot init` fills in.
-    [job] = load(WORKFLOW)["jobs"].values()
+    job = load(WORKFLOW)["jobs"]["outage-bot"]
     [checkout, action] = job["steps"]
     assert checkout["uses"].startswith("actions/checkout@") and checkout["with"] == {"persist-credentials": False}
     assert action["uses"] == "OWNER/outage-bot@" + "0" * 40
     assert action["with"] == {"slack-bot-token": "${{ secrets.SLACK_BOT_TOKEN }}"}  # github-token: the job's own
     assert not any("pip install" in step.get("run", "") for step in job["steps"])  # no package index, ever
+
+
+# The status page's job (issue 14): OFF unless the repository variable says `true`; after the
+# main job (events and ticks alike, since outage-bot does not say whether a run changed an
+# incident); the site built by the same composite action, uploaded and deployed with GitHub's
+# Pages actions.
+OFF_UNLESS_STATUS_PAGE = "vars.OUTAGE_BOT_STATUS_PAGE == 'true'"
+
+
+def test_the_status_page_job_is_off_by_default_and_follows_every_run() -> None:
+    workflow = load(WORKFLOW)
+    main, job = workflow["jobs"]["outage-bot"], workflow["jobs"]["status-page"]
+    assert job["if"] == OFF_UNLESS_STATUS_PAGE  # an unset variable is "": skipped, nothing published
+    assert job["needs"] == "outage-bot"  # after the run, and skipped with it (comments on pull requests)
+    on = workflow.get("on", workflow.get(True))
+    assert set(on) == {"issues", "issue_comment", "schedule", "workflow_dispatch"}  # no trigger of its own
+    assert job["environment"] == {"name": "github-pages", "url": "${{ steps.deployment.outputs.page_url }}"}
+    assert job["concurrency"] == {"group": "outage-bot-status-page", "cancel-in-progress": False}
+    assert job["timeout-minutes"] == main["timeout-minutes"]
+    checkout, build, upload, deploy = job["steps"]
+    assert checkout == main["steps"][0]
+    assert build["uses"] == main["steps"][1]["uses"]  # the same outage-bot, one line for init and Dependabot
+    assert build["with"] == {"command": "status-page --out public", "extras": "github,status-page"}
+    assert upload["uses"].startswith("actions/upload-pages-artifact@") and upload["with"] == {"path": "public/"}
+    assert deploy["uses"].startswith("actions/deploy-pages@") and deploy["id"] == "deployment"
+    assert "with" not in deploy  # the artifact upload-pages-artifact names, the job's token
+
+
+def test_the_report_workflow_is_off_by_default() -> None:
+    workflow = load(REPORT_WORKFLOW)
+    on = workflow.get("on", workflow.get(True))
+    assert on == {"schedule": [{"cron": "0 13 * * 1"}], "workflow_dispatch": None}  # weekly, or by hand
+    [job] = workflow["jobs"].values()
+    assert job["if"] == "github.event_name == 'workflow_dispatch' || vars.OUTAGE_BOT_REPORT == 'true'"
+    checkout, action, upload = job["steps"]
+    main = load(WORKFLOW)["jobs"]["outage-bot"]
+    assert checkout == main["steps"][0] and action["uses"] == main["steps"][1]["uses"]
+    assert action["with"] == {"command": "report --since 12w --out outage-bot-report", "extras": "github,report"}
+    assert upload["uses"].startswith("actions/upload-artifact@")
+    assert upload["with"]["path"] == "outage-bot-report/" and upload["with"]["if-no-files-found"] == "error"
+
+
+def readme_section(heading: str) -> str:
+    """A README section's prose, from its heading to the next heading, code blocks left out."""
+    prose = re.sub(r"^```.*?^```", "", (ROOT / "README.md").read_text(encoding="utf-8"), flags=re.DOTALL | re.MULTILINE)
+    return prose.split(f"\n{heading}\n", 1)[1].split("\n#", 1)[0]
+
+
+def test_the_readme_points_at_the_shipped_files() -> None:
+    reports = readme_section("### Reports")
+    assert ".github/workflows/outage-bot-report.yml" in reports and "ci/outage-bot.gitlab-ci.yml" in reports
+    assert "actions/upload-artifact@COMMIT_SHA" not in (ROOT / "README.md").read_text(encoding="utf-8")  # no unpinned copy
+    status = readme_section("### Status page")
+    assert "OUTAGE_BOT_STATUS_PAGE" in status and "--status-page" in status
 
 
 def test_action_inputs_and_command() -> None:
