@@ -35,6 +35,7 @@ class Incident:
     outage_url: str | None = None
     pin: str = ""  # "", "pinned", "limit", "unsupported", "unpinned"
     severity_history: tuple[tuple[str, datetime], ...] = ()
+    runbook: str = ""  # the most specific runbook its labels named when declared (Policy.runbook_for)
     postmortem_issue: int | None = None  # set by the executor once opened
     postmortem_url: str | None = None
     postmortem_due: datetime | None = None  # the tick reminds on it then, once, if still open

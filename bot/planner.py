@@ -21,7 +21,7 @@ from bot.events import Event, EventKind
 from bot.forms import parse_form
 from bot.incident import Incident
 from bot.policy import ONCALL_REFS, Policy, Severity
-from bot.records import ForgeCapabilities
+from bot.records import ForgeCapabilities, Release
 from bot.schedule import deadline_of
 from bot.text import UserText, plain_title
 
@@ -142,7 +142,7 @@ def context(incident: Incident, policy: Policy, forge: ForgeInfo, now: datetime,
             "resolved_at": incident.resolved_at,
             "resolved_by": UserText(incident.resolved_by or ""),
             "resolution": UserText(incident.resolution),
-            "runbook": severity.runbook or "",
+            "runbook": incident.runbook or policy.runbook_for((), incident.severity, incident.kind),
             "postmortem": severity.postmortem is not None,  # expected (the notices say so)
             "postmortem_due": incident.postmortem_due,
             "generation": incident.generation,
@@ -165,8 +165,10 @@ def context(incident: Incident, policy: Policy, forge: ForgeInfo, now: datetime,
 
 class _Planner:
     def __init__(self, event: Event, incident: Incident | None, now: datetime, policy: Policy, forge: ForgeInfo,
-                 stale_since: datetime | None = None) -> None:
+                 stale_since: datetime | None = None, releases: tuple[Release, ...] = ()) -> None:
         self.stale_since = stale_since
+        self.releases = releases
+        self.regression: dict[str, Any] | None = None
         self.event = event
         self.incident = incident
         self.now = now
@@ -184,6 +186,8 @@ class _Planner:
     def ctx(self, people: list[str] | None = None, **extra: Any) -> dict[str, Any]:
         assert self.incident is not None
         on_source = self.event.issue.number == self.incident.source
+        if self.regression is not None:
+            extra = {"regression": self.regression, **extra}
         return context(self.incident, self.policy, self.forge, self.now,
                        source_body=self.event.issue.body if on_source else "",
                        source_url=self.event.issue.url if on_source else "",
@@ -283,11 +287,13 @@ class _Planner:
         self.incident = Incident(
             source=event.issue.number, severity=severity, kind=kind, status="active",
             title=plain_title(event.issue.title), declared_at=at, severity_since=at, generation=generation,
-            severity_history=((severity, at),),
+            severity_history=((severity, at),), runbook=self.policy.runbook_for(event.issue.labels, severity, kind),
             outage_issue=previous.outage_issue if previous else None,
             outage_url=previous.outage_url if previous else None,
         )
         self.notes.append(f"{'reopened' if reopened else 'declared'}: {severity}{f' ({kind})' if kind else ''} incident on #{event.issue.number}")
+        if kind and self.policy.kinds[kind].regression:
+            self.regression = regression_of(self.releases, at)
         spec = self.policy.severities[severity]
         people = resolve_people(tag_refs(self.policy, severity, kind), self.policy, self.now)
         self.incident = self.incident.with_(tagged=tuple(people))
@@ -551,10 +557,24 @@ class _Planner:
 
 
 def plan(event: Event, incident: Incident | None, now: datetime, policy: Policy, forge: ForgeInfo, *,
-         stale_since: datetime | None = None) -> Plan:
+         stale_since: datetime | None = None, releases: tuple[Release, ...] = ()) -> Plan:
     """What to do about `event`, given the incident's state (None: no incident yet).
-    `stale_since`: on a tick, the last tick before a gap long enough to tell the team about."""
-    return _Planner(event, incident, now, policy, forge, stale_since).run()
+    `stale_since`: on a tick, the last tick before a gap long enough to tell the team about.
+    `releases`: the repository's latest, newest first, read for a regression kind's declaration."""
+    return _Planner(event, incident, now, policy, forge, stale_since, releases).run()
+
+
+def regression_of(releases: tuple[Release, ...], started: datetime) -> dict[str, Any] | None:
+    """The last release before an incident started (the suspect) and the one before it (the
+    last known good), for a regression kind's notices."""
+    before = sorted((r for r in releases if r.at <= started), key=lambda r: r.at, reverse=True)
+    if not before:
+        return None
+
+    def shown(r: Release) -> dict[str, Any]:
+        return {"tag": UserText(r.tag), "name": UserText(r.name), "at": r.at, "url": r.url}
+
+    return {"suspect": shown(before[0]), "good": shown(before[1]) if len(before) > 1 else None}
 
 
 # -- notices about no incident ---------------------------------------------------------------------

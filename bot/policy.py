@@ -158,6 +158,10 @@ class Kind(Strict):
     notify: list[str] = []
     tag: list[str] = []
     default_severity: str | None = None  # the kind's label alone declares an incident of this severity
+    runbook: str | None = None  # shown where responders read; more specific than the severity's
+    # A regression: the alert names the last release before the incident started and the one
+    # before it, the last known good (one request to the forge's releases, for this kind only).
+    regression: bool = False
 
 
 class Labels(Strict):
@@ -211,6 +215,9 @@ class Policy(Strict):
     labels: Labels = Labels()
     status_page: StatusPage = StatusPage()
     permissions: Permissions = Permissions()
+    # Runbooks by label (`area::checkout: https://...`): the most specific runbook an incident's
+    # labels name, before its kind's and its severity's.
+    runbooks: dict[str, str] = {}
     templates: str | None = None  # a folder of templates overriding the bundled ones
     # set by the loader, not by the file
     source: str = Field("<policy>", exclude=True)
@@ -233,6 +240,12 @@ class Policy(Strict):
     # -- lookups used by the planner ---------------------------------------------------
     def severity_rank(self, name: str) -> int:
         return list(self.severities).index(name)
+
+    def runbook_for(self, labels: tuple[str, ...] | list[str], severity: str, kind: str | None) -> str:
+        """The most specific runbook: by label, then the kind's, then the severity's."""
+        by_label = next((self.runbooks[lb] for lb in labels if lb in self.runbooks), None)
+        kind_book = self.kinds[kind].runbook if kind and kind in self.kinds else None
+        return by_label or kind_book or self.severities[severity].runbook or ""
 
     def severity_of(self, labels: tuple[str, ...] | list[str]) -> str | None:
         """The most severe severity whose label the issue carries; else a kind's default."""

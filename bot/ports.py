@@ -22,6 +22,7 @@ from bot.records import (
     Issue,
     PinOutcome,
     Reaction,
+    Release,
 )
 
 
@@ -58,6 +59,11 @@ class Forge(Protocol):
         """When and by whom `label` was last added to the issue; None when the forge has no
         record. The tick asks it when the acknowledged label's event was lost: the label passes
         the same permission check as the event would have."""
+        ...
+
+    def releases(self) -> list[Release]:
+        """The repository's latest published releases, newest first (drafts left out): one
+        request, the first page. For a regression kind's alert (the last known good)."""
         ...
 
     def search_open_issues(self, labels: Sequence[str]) -> list[Issue]:

@@ -43,6 +43,16 @@ class Comment:
 
 
 @dataclass(frozen=True)
+class Release:
+    """A published release of the repository (drafts left out)."""
+
+    tag: str
+    name: str
+    at: datetime  # when it was published (GitHub) / released (GitLab)
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class Reaction:
     user: str
     emoji: str  # normalised name: "eyes", "white_check_mark", "+1", ...

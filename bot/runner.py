@@ -36,7 +36,7 @@ from bot.planner import (
 )
 from bot.policy import Policy
 from bot.ports import Forge, Notifier
-from bot.records import Access, Comment, Issue
+from bot.records import Access, Comment, Issue, Release
 from bot.render import Renderer
 from bot.run_lock import RunLock
 from bot.status_index import (
@@ -111,6 +111,7 @@ class Runner:
         self.run_id = uuid.uuid4().hex[:12]  # this run, in the lock and the leases it takes
         self.lock = RunLock(forge, run_id=self.run_id, now=now, sleep=sleep, log=log)
         self._lock_refused: ServiceError | None = None
+        self._release_list: tuple[Release, ...] | None = None
 
     @property
     def bot_login(self) -> str | None:
@@ -172,7 +173,8 @@ class Runner:
             incident = ledger.incident if ledger else None
             if incident and incident.active and not event.actor_trusted and self._asks_permission(event):
                 event = replace(event, actor_trusted=self._trusted(event.actor))
-            planned = plan(event, incident, self.now, self.policy, self.info, stale_since=stale_since)
+            planned = plan(event, incident, self.now, self.policy, self.info, stale_since=stale_since,
+                           releases=self._releases(event) if incident is None or not incident.active else ())
             if not planned.actions and (ledger is None or not ledger.outbox):
                 report.add(source, planned, Outcome(ledger=ledger))
                 return ledger
@@ -199,6 +201,20 @@ class Runner:
             return outcome.ledger
         report.add(source, planned, outcome)
         return outcome.ledger
+
+    def _releases(self, event: Event) -> tuple[Release, ...]:
+        """The repository's latest releases, when the issue is of a regression kind (its alert
+        names the last known good): one request, once a run. Unreadable: the alert goes anyway."""
+        kind = self.policy.kind_of(event.issue.labels)
+        if kind is None or not self.policy.kinds[kind].regression:
+            return ()
+        if self._release_list is None:
+            try:
+                self._release_list = tuple(self.forge.releases())
+            except ServiceError as exc:
+                self.log(f"releases: {exc.detail}; the alert names no release")
+                self._release_list = ()
+        return self._release_list
 
     # -- the run lock ---------------------------------------------------------------------------
     def _hold_lock(self) -> bool:
@@ -238,6 +254,12 @@ class Runner:
             return report
         source = self._outage_source(issue)
         number = source if source is not None else issue.number
+        if self._asks_permission(event) and self._trusted(event.actor):
+            # Someone who may acknowledge or resolve does: it writes to an incident that exists,
+            # so the lock first and one read under it (not a read, the lock, and the read again).
+            # Anyone else's reaction or label costs no lock: it changes nothing.
+            event = replace(event, actor_trusted=True)
+            self._hold_lock()
         before = self.load(number)
         ledger = self._run(event, number, report, before)
         if ledger is not None and closed_not_resolved(ledger) and not (before[0] and closed_not_resolved(before[0])):

@@ -19,13 +19,16 @@ DEADLINE = datetime(2026, 11, 10, 14, 0, tzinfo=timezone.utc)
 def incident(status: str, **more: Any) -> dict[str, Any]:
     return {"status": status, "severity": "critical", "title": "Checkout is down", "resolved_by": "eng-a",
             "acknowledged_by": "eng-b", "resolution": "", "severity_description": "Broad user impact",
-            "runbook": "https://runbooks.example/checkout", "deadline": DEADLINE, **more}
+            "runbook": "https://runbooks.example/checkout", "deadline": DEADLINE, "kind": "", "kind_description": "", **more}
 
 
 CASES = [
     ("chat/alert.txt.j2", {"incident": incident("active"), "people": [{"name": "Engineer A"}]},
      ["Not acknowledged yet. Tagged: Engineer A.", "Broad user impact", "Runbook: "]),
     ("chat/alert.txt.j2", {"incident": incident("acknowledged")}, ["Acknowledged by eng-b", "Broad user impact"]),
+    ("chat/alert.txt.j2", {"incident": incident("active", kind="regression", kind_description="Revert to the last good version"),
+                           "regression": {"suspect": {"tag": "v1.3.0", "at": DEADLINE}, "good": {"tag": "v1.2.9", "at": DEADLINE}}},
+     ["Regression: Revert to the last good version", "Last release before it started: v1.3.0", "Runbook: "]),
     ("chat/alert.txt.j2", {"incident": incident("resolved", resolution="rolled back 1.2.3")},
      ["Resolved by eng-a: rolled back 1.2.3", "Broad user impact"]),
     ("chat/alert.txt.j2", {"incident": incident("false_positive", resolution="a bad probe")},

@@ -21,6 +21,7 @@ from bot.records import (
     Issue,
     PinOutcome,
     Reaction,
+    Release,
 )
 
 SCHEMA = """
@@ -33,6 +34,7 @@ create table if not exists label_events (issue integer, label text, action text,
 create table if not exists reactions (issue integer, user text, emoji text, at text);
 create table if not exists members (login text primary key, access integer);
 create table if not exists locks (name text primary key, note text);
+create table if not exists releases (tag text primary key, name text, at text, url text);
 create table if not exists chat (id integer primary key autoincrement, channel text, thread text,
   headline text, body text, mentions text, status text, key text, reactions text default '[]',
   edited integer default 0, at text);
@@ -106,6 +108,17 @@ class LocalForge:
         self._count()
         row = self.db.execute("select max(at) from label_events where issue=? and label=? and action='add'", (number, label)).fetchone()
         return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    def releases(self) -> list[Release]:
+        self._count()
+        rows = self.db.execute("select tag, name, at, url from releases order by at desc limit 10").fetchall()
+        return [Release(tag=t, name=n, at=datetime.fromisoformat(a), url=u) for t, n, a, u in rows]
+
+    def add_release(self, tag: str, at: datetime, name: str = "") -> None:
+        """A release, as a project's CI would publish one (tests, the demo)."""
+        with self.db:
+            self.db.execute("insert or replace into releases values (?,?,?,?)",
+                            (tag, name or tag, at.astimezone(timezone.utc).isoformat(), f"local://releases/{tag}"))
 
     def search_open_issues(self, labels: Sequence[str]) -> list[Issue]:
         self._count()

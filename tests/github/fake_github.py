@@ -129,6 +129,7 @@ class FakeGitHub:
         self.issues: dict[int, FakeIssue] = {}
         self.comments: dict[int, dict[str, Any]] = {}  # id -> {issue, user, body, created_at, updated_at}
         self.labels: dict[str, dict[str, Any]] = {}  # lower name -> {name, color, description}
+        self.releases: list[dict[str, Any]] = []
         self.roles: dict[str, str] = {}  # login -> role_name
         self.pinned: list[int] = []
         self._ids = 1000
@@ -603,6 +604,7 @@ class FakeGitHub:
             ("GET", rf"{repo}/labels/([^/]+)", self._get_label),
             ("PATCH", rf"{repo}/labels/([^/]+)", self._edit_label),
             ("DELETE", rf"{repo}/labels/([^/]+)", self._delete_label),
+            ("GET", rf"{repo}/releases", self._releases),
             ("GET", rf"{repo}/collaborators/([^/]+)/permission", self._permission),
         ]
         return [(m, re.compile(p), a) for m, p, a in table]
@@ -834,6 +836,19 @@ class FakeGitHub:
             if key in body:
                 label[key] = body[key]
         return 200, {}, self.label_json(name)
+
+    def add_release(self, tag: str, at: datetime, *, draft: bool = False) -> None:
+        """A release (GitHub's release object: tag_name, name, draft, published_at null for a draft)."""
+        with self.lock:
+            self.releases.append({"id": self._next_id(), "tag_name": tag, "name": f"Release {tag}", "draft": draft,
+                                  "prerelease": False, "created_at": stamp(at), "published_at": None if draft else stamp(at),
+                                  "html_url": f"https://github.com/{self.full_name}/releases/tag/{tag}"})
+
+    def _releases(self, r: Recorded) -> tuple[int, dict[str, str], Any]:
+        # GET /repos/{owner}/{repo}/releases: newest first, paginated
+        items = sorted(self.releases, key=lambda x: x["created_at"], reverse=True)
+        page, headers = self._page(r, items)
+        return 200, headers, page
 
     def _delete_label(self, r: Recorded, name: str) -> tuple[int, dict[str, str], Any]:
         # DELETE /repos/{owner}/{repo}/labels/{name}: 204; the label leaves every issue too

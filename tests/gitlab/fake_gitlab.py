@@ -116,6 +116,7 @@ class FakeGitLab:
         self.users: dict[str, dict[str, Any]] = {}
         self.members: dict[str, int] = {}
         self.labels: dict[str, dict[str, Any]] = {}
+        self.releases: list[dict[str, Any]] = []
         self.issues: dict[int, dict[str, Any]] = {}
         self.notes: dict[int, list[dict[str, Any]]] = {}
         self.awards: dict[int, list[dict[str, Any]]] = {}
@@ -351,6 +352,7 @@ class FakeGitLab:
             (re.compile(p + "/members/all"), "GET", self._list_members),
             (re.compile(p + "/hooks"), "GET", self._list_hooks),
             (re.compile(p + "/labels"), "POST", self._post_label),
+            (re.compile(p + "/releases"), "GET", self._list_releases),
             (re.compile(p + r"/labels/(?P<name>[^/]+)"), "GET", self._get_label),
             (re.compile(p + r"/labels/(?P<name>[^/]+)"), "DELETE", self._delete_label),
         ]
@@ -481,6 +483,18 @@ class FakeGitLab:
         names.sort(key=lambda u: (u.lower() != text, u))  # exact matches first, as GitLab's User.search
         page, headers = self._page(names, query, f"/projects/{self.project_id}/members/all")
         return 200, headers, [self._render_member(u) for u in page]
+
+    def add_release(self, tag: str, at: datetime) -> None:
+        """A release (GitLab's Releases API: tag_name, name, released_at, _links.self)."""
+        self.releases.append({"tag_name": tag, "name": f"Release {tag}", "description": "", "created_at": _iso(at),
+                              "released_at": _iso(at), "upcoming_release": False,
+                              "_links": {"self": f"{self.web}/-/releases/{tag}"}})
+
+    def _list_releases(self, query: dict[str, list[str]], body: Any) -> tuple[int, dict[str, str], Any]:
+        # GET /projects/:id/releases: sorted by released_at, newest first
+        items = sorted(self.releases, key=lambda r: r["released_at"], reverse=True)
+        page, headers = self._page(items, query, f"/projects/{self.project_id}/releases")
+        return 200, headers, page
 
     # POST /projects/:id/labels (201; 409 "Label already exists"), GET and DELETE
     # /projects/:id/labels/:label_id (an id or the URL-encoded name; DELETE answers 204).

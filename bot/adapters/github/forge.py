@@ -39,12 +39,21 @@ from bot.adapters.github.convert import (
     is_pull_request,
     issue_from_graphql,
     issue_from_object,
+    parse_time,
 )
 from bot.adapters.github.labels import AUTO_CREATED_COLOUR, colour_of, description_of
 from bot.adapters.github.retry import RetrySettings, make_retry
 from bot.adapters.transport import may_have_arrived, what_happened
 from bot.errors import ServiceError, UserError
-from bot.records import Access, Comment, ForgeCapabilities, Issue, PinOutcome, Reaction
+from bot.records import (
+    Access,
+    Comment,
+    ForgeCapabilities,
+    Issue,
+    PinOutcome,
+    Reaction,
+    Release,
+)
 from github import Auth, Github
 from github.GithubException import GithubException
 from github.Issue import Issue as GhIssue
@@ -222,6 +231,15 @@ class GitHubForge:
                     latest = when if latest is None or when > latest else latest
         self._label_times[key] = latest
         return latest
+
+    def releases(self) -> list[Release]:
+        """GET /releases, the first page (newest first); drafts have no published_at."""
+        with self._calling(f"GET {self._path}/releases"):
+            _, data = self._repo.requester.requestJsonAndCheck("GET", f"{self._path}/releases", parameters={"per_page": 10})
+        found = [Release(tag=str(r["tag_name"]), name=str(r.get("name") or r["tag_name"]), at=parse_time(r["published_at"]),
+                         url=str(r.get("html_url") or ""))
+                 for r in data or [] if isinstance(r, dict) and not r.get("draft") and r.get("published_at")]
+        return sorted(found, key=lambda r: r.at, reverse=True)
 
     def search_open_issues(self, labels: Sequence[str]) -> list[Issue]:
         """Every open issue with any of the labels, past search's 1,000-result cap (see

@@ -46,7 +46,15 @@ from bot.adapters.gitlab.convert import (
 from bot.adapters.gitlab.timestamps import parse_time
 from bot.adapters.transport import may_have_arrived, what_happened
 from bot.errors import ServiceError
-from bot.records import Access, Comment, ForgeCapabilities, Issue, PinOutcome, Reaction
+from bot.records import (
+    Access,
+    Comment,
+    ForgeCapabilities,
+    Issue,
+    PinOutcome,
+    Reaction,
+    Release,
+)
 from gitlab.exceptions import GitlabError, GitlabParsingError
 
 USER_AGENT = f"outage-bot/{__version__} python-gitlab/{gitlab.__version__}"
@@ -264,6 +272,19 @@ class GitLabForge:
             if e.attributes.get("action") == "add" and ((e.attributes.get("label") or {}).get("name") == label)
         ]
         return max(times) if times else None
+
+    def releases(self) -> list[Release]:
+        """GET /releases, the first page (sorted by released_at, newest first)."""
+        with self._calling(f"GET {self._base}/releases"):
+            items = self._project.releases.list(per_page=10, get_all=False, **self._opts())
+        found = []
+        for item in items:
+            r = item.attributes
+            when = r.get("released_at") or r.get("created_at")
+            if when:
+                found.append(Release(tag=str(r["tag_name"]), name=str(r.get("name") or r["tag_name"]), at=parse_time(when),
+                                     url=str((r.get("_links") or {}).get("self") or "")))
+        return sorted(found, key=lambda r: r.at, reverse=True)
 
     def search_open_issues(self, labels: Sequence[str]) -> list[Issue]:
         """Open issues with ANY of `labels`: one GraphQL request per 100 matches; where the
