@@ -227,9 +227,10 @@ def test_pin_limit_reached(fake: FakeGitHub, actions: Actions) -> None:
     assert "could not be pinned" in (fake.issues[5].body or "")
 
 
-# Declaring makes 6 requests and resolving 8 (the reference run checks it): interrupt after
-# each, with the interrupted request either not done or done with its answer lost.
-INTERRUPTIONS = [(flow, k, lose) for flow, n in (("declare", 6), ("resolve", 8)) for k in range(n) for lose in (False, True)]
+# Declaring makes 6 requests and resolving 10 (with the run lock taken and given back; the
+# reference run checks it): interrupt after each, with the interrupted request either not done
+# or done with its answer lost.
+INTERRUPTIONS = [(flow, k, lose) for flow, n in (("declare", 6), ("resolve", 10)) for k in range(n) for lose in (False, True)]
 
 
 def snapshot(fake: FakeGitHub) -> list[Any]:
@@ -284,7 +285,7 @@ def test_a_run_interrupted_after_any_request_then_rerun_ends_the_same(tmp_path: 
     counts: dict[str, int] = {}
     with FakeGitHub() as reference:
         assert declare_and_resolve(reference, Actions(reference, tmp_path / "ref"), counts=counts) == [0, 0]
-    assert counts == {"declare": 6, "resolve": 8}
+    assert counts == {"declare": 6, "resolve": 10}
     with FakeGitHub() as fake:
         codes = declare_and_resolve(fake, Actions(fake, tmp_path / "cut"), cut_in=flow, after=after, lose=lose)
         assert len(codes) == 3 and codes[-1] == 0
