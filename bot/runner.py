@@ -200,7 +200,24 @@ class Runner:
             report.lines.append(f"#{source}: another run declared this incident at the same moment: left to it")
             return outcome.ledger
         report.add(source, planned, outcome)
+        ended = ledger is not None and ledger.incident.active and outcome.ledger is not None and not outcome.ledger.incident.active
+        if ended and not outcome.failures and self.forge.capabilities.incident_issue_type and not self.dry_run:
+            self._incident_timeline(source, report)
         return outcome.ledger
+
+    def _incident_timeline(self, source: int, report: Report) -> None:
+        """GitLab shows an incident's timeline in its own view: once the incident is resolved,
+        the bot's record of it is added there (bot.timeline; only the entries missing, so a run
+        again adds nothing). Not needed for anything else: a failure is only said."""
+        from bot.errors import UserError
+        from bot.timeline_forge import run_timeline
+
+        try:
+            lines = run_timeline(self.forge, self.policy, source, now=self.now, to_gitlab=True)
+        except (ServiceError, UserError, LookupError) as exc:
+            report.lines.append(f"#{source}: the incident's timeline was not added to GitLab's: {exc}")
+            return
+        report.lines.append(f"#{source}: {lines[-1]}")
 
     def _releases(self, event: Event) -> tuple[Release, ...]:
         """The repository's latest releases, when the issue is of a regression kind (its alert

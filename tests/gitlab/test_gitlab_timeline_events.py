@@ -40,9 +40,10 @@ def ok(result: Result) -> Result:
     return result
 
 
-def incident(pipeline: Pipeline) -> FakeGitLabTimeline:
+def incident(pipeline: Pipeline, *, keep: bool = False) -> FakeGitLabTimeline:
     """Declared by alice's label at 15:00, /ack by dev1 at 16:10, the outage issue (#2, an
-    incident) closed by dev1 at 17:00."""
+    incident) closed by dev1 at 17:00. The run that resolves it adds the timeline to GitLab's
+    incident view; `keep=False` takes those events away again, for the command's own tests."""
     fake = pipeline.fake
     assert isinstance(fake, FakeGitLabTimeline)
     fake.open_issue("Checkout returns 500", by="alice")
@@ -51,7 +52,20 @@ def incident(pipeline: Pipeline) -> FakeGitLabTimeline:
     ok(pipeline.comment(1, "/ack looking", by="dev1", now="2026-11-09T16:10Z"))
     fake.now = T0 + timedelta(hours=2)
     ok(pipeline.close(2, by="dev1", now="2026-11-09T17:00Z"))
+    if not keep:
+        fake.timeline_events.clear()
+        fake.timeline_creates = 0
     return fake
+
+
+def test_the_run_that_resolves_adds_the_timeline_to_gitlabs_incident_view(pipeline: Pipeline) -> None:
+    fake = incident(pipeline, keep=True)
+    notes = [(e["occurredAt"], e["note"]) for e in fake.timeline_events[2]]  # on the outage issue: the incident
+    assert notes[0] == ("2026-11-09T15:00:00Z", "outage-bot: critical incident declared (label priority::highest) (alice, label)")
+    assert notes[-1][0] == "2026-11-09T17:00:00Z" and notes[-1][1].startswith("outage-bot: resolved (dev1, close)")
+    creates = fake.timeline_creates
+    assert "added 0 timeline event(s)" in ok(timeline(pipeline, "1", "--to-gitlab")).output  # nothing twice
+    assert fake.timeline_creates == creates
 
 
 def timeline(pipeline: Pipeline, *args: str) -> Result:
