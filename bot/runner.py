@@ -279,18 +279,31 @@ class Runner:
             self._hold_lock()
         before = self.load(number)
         ledger = self._run(event, number, report, before)
-        if ledger is not None and closed_not_resolved(ledger) and not (before[0] and closed_not_resolved(before[0])):
-            self._keep_indexed(ledger, report)
+        stranger_closed = ledger is not None and closed_not_resolved(ledger) and not (before[0] and closed_not_resolved(before[0]))
+        if ledger is not None and not self.dry_run and not report.failures and (stranger_closed or self._status_news(before[0], ledger)):
+            self._index_now(ledger, report, source_closed=stranger_closed,
+                            issue=event.issue if event.issue.number == ledger.incident.source else None)
         return report
 
-    def _keep_indexed(self, ledger: Ledger, report: Report) -> None:
-        """The source issue was closed (or unlabeled) by someone who may not resolve: it leaves
-        the tick's listing, so the incident is put in the status index now, or no tick would
-        remind or escalate it. (The tick keeps the index otherwise; this is rare.)"""
+    def _status_news(self, before: Ledger | None, after: Ledger) -> bool:
+        """Where the forge cannot pin the outage notice (GitLab), the status issue is where
+        people watch: an event run that declares, acknowledges, resolves or changes the
+        severity of an incident writes it at once, not at the next tick."""
+        if self.forge.capabilities.pinning:
+            return False  # the pinned outage issue says it at once; the tick keeps the index
+        if before is None:
+            return True
+        old, new = before.incident, after.incident
+        return (old.status, old.severity, old.generation) != (new.status, new.severity, new.generation)
+
+    def _index_now(self, ledger: Ledger, report: Report, *, source_closed: bool = False, issue: Issue | None = None) -> None:
+        """Put one incident in the status index now. Also when its source issue was closed (or
+        unlabeled) by someone who may not resolve: it leaves the tick's listing, so no tick
+        would remind or escalate it otherwise. (The tick keeps the index otherwise.)"""
         index, public_issue, private_issue = self._read_index(
             self._status_issues(self.forge.search_open_issues([self.policy.labels.status])))
-        issue = self.forge.get_issue(ledger.incident.source)
-        updated = self._index_update(index, issue.number, issue, ledger, source_closed=True)
+        issue = issue or self.forge.get_issue(ledger.incident.source)  # the event's own, when it is on it
+        updated = self._index_update(index, issue.number, issue, ledger, source_closed=source_closed)
         self._save_split(index, updated, public_issue, private_issue, report)
 
     def _stored(self, index: Index) -> tuple[Index, Index | None]:
@@ -429,7 +442,7 @@ class Runner:
 
     def _added_meanwhile(self, index: Index, before: Index, public: Issue | None, private: Issue | None) -> Index:
         """The index was read before this tick took the run lock, and it had to wait for it:
-        the run it waited for may have indexed an incident (`_keep_indexed`). Read the status
+        the run it waited for may have indexed an incident (`_index_now`). Read the status
         issues again, under the lock, and keep what was added meanwhile."""
         statuses = [self.forge.get_issue(i.number, fresh=True) for i in (public, private) if i is not None]
         now, _, _ = self._read_index(self._status_issues(statuses))

@@ -79,7 +79,9 @@ def assert_exactly_once(run: SlackPipeline, result: Result) -> None:
 
 
 def posts_to(run: SlackPipeline, path: str) -> list[str]:
-    return [r.lost or str(r.status) for r in run.fake.calls("POST", path.rstrip("$") + "$")]
+    """The answers to POSTs on `path`; not the status issue's (on GitLab the label event opens
+    it at once, as the first incident's status is news there)."""
+    return [r.lost or str(r.status) for r in run.fake.calls("POST", path.rstrip("$") + "$") if "outage-bot::status" not in str(r.body)]
 
 
 def test_nothing_fails(run: SlackPipeline) -> None:
