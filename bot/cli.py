@@ -292,14 +292,23 @@ def validate(config: str | None) -> None:
 @_errors
 def handle(config: str | None, forge: str | None, db: str, dry_run: bool, event_path: str | None, now: str | None) -> None:
     """React to one forge event: an issue labeled, unlabeled, opened, closed, reopened or
-    assigned; a comment; a reaction. A scheduled or manual pipeline runs a tick instead.
+    assigned; a comment; a reaction; or an alert from Alertmanager or Sentry (their webhook
+    body, through a GitLab pipeline trigger or a GitHub repository_dispatch: it declares or
+    resolves). A scheduled or manual pipeline runs a tick instead.
 
     Example: outage-bot handle --event "$GITHUB_EVENT_PATH"
     """
+    from bot.intake import Alert
+
     ctx = Context(config, forge, db, dry_run, _parse_time(now, "--now"))
     event = _read_event(ctx, event_path)
     if event is None:
         report = ctx.runner().tick()
+    elif isinstance(event, Alert):  # Alertmanager or Sentry (README: "Alerts from Alertmanager and Sentry")
+        from bot.intake.shell import run_alert
+
+        report = run_alert(event, forge=ctx.forge, policy=ctx.policy, runner=ctx.runner(), now=ctx.now, dry_run=dry_run,
+                           echo=click.echo)
     else:
         click.echo(f"event: {event.kind.value} on #{event.issue.number} by {event.actor}")
         report = ctx.runner().handle(event)
@@ -311,8 +320,9 @@ def _read_event(ctx: Context, event_path: str | None) -> Any:
         if not event_path:
             raise UserError("--forge local needs --event FILE (a JSON action; see `outage-bot handle --help`)")
         from bot.adapters.local_events import read_event
+        from bot.intake.local import read_alert
 
-        return read_event(ctx.forge, event_path)  # type: ignore[arg-type]
+        return read_alert(event_path) or read_event(ctx.forge, event_path)  # type: ignore[arg-type]
     if ctx.forge_name == "github":
         from bot.adapters.github import read_trigger
     else:

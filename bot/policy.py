@@ -205,6 +205,36 @@ class Permissions(Strict):
     author_may_resolve: bool = False
 
 
+class AlertmanagerRoute(Strict):
+    """Alertmanager alerts whose labels include every one of `labels` are incidents of this
+    severity (and kind)."""
+
+    labels: dict[str, str] = Field(min_length=1)  # e.g. {severity: critical}; all must match
+    severity: str
+    kind: str | None = None
+
+
+class SentryRoute(Strict):
+    """Sentry issue alerts and metric alerts of these projects and alert rules are incidents
+    of this severity (and kind). An empty list matches any."""
+
+    projects: list[str] = []  # project slugs (or numeric ids)
+    rules: list[str] = []  # alert rule names, as Sentry shows them
+    severity: str
+    kind: str | None = None
+
+
+class Intake(Strict):
+    """Alerts from Alertmanager and Sentry (`outage-bot handle` with their webhook body): the
+    first route that matches gives the severity and kind; an alert no route matches is ignored."""
+
+    # On every issue the bot opens for an alert: how the next delivery of the same alert
+    # group finds it again (with the marker in its body).
+    label: str = Field("alert", min_length=1)
+    alertmanager: list[AlertmanagerRoute] = []
+    sentry: list[SentryRoute] = []
+
+
 class Policy(Strict):
     timezone: str = "UTC"
     people: dict[str, Person] = {}
@@ -215,6 +245,7 @@ class Policy(Strict):
     labels: Labels = Labels()
     status_page: StatusPage = StatusPage()
     permissions: Permissions = Permissions()
+    intake: Intake | None = None  # alerts from Alertmanager and Sentry (bot.intake)
     # Runbooks by label (`area::checkout: https://...`): the most specific runbook an incident's
     # labels name, before its kind's and its severity's.
     runbooks: dict[str, str] = {}
@@ -347,6 +378,7 @@ def check_references(policy: Policy, template_names: set[str]) -> Iterator[tuple
                 f"unknown severity {kind.default_severity!r} (expected: one of {_list(set(policy.severities))})"
             )
     yield from _component_problems(policy)
+    yield from _intake_problems(policy, owner, kind_owner)
     own = policy.labels
     for key in ("acknowledged", "active", "status"):
         label = getattr(own, key)
@@ -400,6 +432,28 @@ def _component_problems(policy: Policy) -> Iterator[tuple[Path, str]]:
             elif policy.kinds[kind].confidential:
                 yield base + ("kinds", j), (f"kind {kind!r} is confidential: its incidents never appear on the status page"
                                             " (expected: a kind that is not confidential)")
+
+
+def _intake_problems(policy: Policy, severity_labels: dict[str, str], kind_labels: dict[str, str]) -> Iterator[tuple[Path, str]]:
+    if policy.intake is None:
+        return
+    routes: list[tuple[str, int, AlertmanagerRoute | SentryRoute]] = [
+        *(("alertmanager", i, r) for i, r in enumerate(policy.intake.alertmanager)),
+        *(("sentry", i, r) for i, r in enumerate(policy.intake.sentry)),
+    ]
+    for sender, i, route in routes:
+        base: Path = ("intake", sender, i)
+        if route.severity not in policy.severities:
+            yield base + ("severity",), f"unknown severity {route.severity!r} (expected: one of {_list(set(policy.severities))})"
+        if route.kind is not None and route.kind not in policy.kinds:
+            yield base + ("kind",), f"unknown kind {route.kind!r} (expected: one of {_list(set(policy.kinds))})"
+    label = policy.intake.label
+    owner = severity_labels.get(label) or kind_labels.get(label)
+    own = {getattr(policy.labels, key): key for key in ("acknowledged", "active", "status")}
+    if owner or label in own:
+        claimed = f"severity or kind {owner!r}" if owner else f"labels.{own[label]}"
+        yield ("intake", "label"), (f"label {label!r} is already claimed by {claimed} (expected: a label of its own,"
+                                    " which marks the issues the bot opens for alerts)")
 
 
 def _list(names: set[str]) -> str:

@@ -15,10 +15,14 @@ from typing import Any
 from bot.adapters.github.convert import issue_from_payload, parse_time
 from bot.errors import NotMine, NotUtf8, UserError
 from bot.events import Event, EventKind
+from bot.intake import Alert, looks_like_alert, parse_alert
 from bot.ports import Forge
 from bot.records import Comment, Issue
 
 TICK_EVENTS = ("schedule", "workflow_dispatch")
+# The `event_type` a relay posts to the dispatches endpoint with an alert sender's webhook body
+# as `client_payload` (README: "Alerts from Alertmanager and Sentry").
+ALERT_DISPATCH = "outage-bot-alert"
 ISSUE_ACTIONS = {
     "labeled": EventKind.LABELED,
     "unlabeled": EventKind.UNLABELED,
@@ -30,8 +34,9 @@ ISSUE_ACTIONS = {
 }
 
 
-def read_trigger(environ: Mapping[str, str], forge: Forge | None, event_path: str | None) -> Event | None:
-    """The event this run was started for; None for a scheduled or manual run (do a tick).
+def read_trigger(environ: Mapping[str, str], forge: Forge | None, event_path: str | None) -> Event | Alert | None:
+    """The event this run was started for; None for a scheduled or manual run (do a tick); an
+    Alert for a `repository_dispatch` carrying an Alertmanager or Sentry webhook body.
 
     Raises NotMine for an event outage-bot does not handle (exit 0) and UserError for a payload
     it cannot read (exit 1). `forge` is unused: the payload holds all GitHub says."""
@@ -44,6 +49,8 @@ def read_trigger(environ: Mapping[str, str], forge: Forge | None, event_path: st
     payload = _load(path)
     if not name:
         name = _guess_name(payload, path)  # `outage-bot handle --event FILE` outside Actions
+    if name == "repository_dispatch":
+        return alert_from_dispatch(payload, path, repository=environ.get("GITHUB_REPOSITORY", ""))
     return event_from_payload(name, payload, path, delivery=_delivery(environ),
                               repository=environ.get("GITHUB_REPOSITORY", ""))
 
@@ -92,7 +99,21 @@ def event_from_payload(name: str, payload: Mapping[str, Any], path: str = "<payl
             comment=comment,
             delivery=delivery,
         )
-    raise NotMine(f"{name} event: outage-bot handles issues, issue_comment, schedule and workflow_dispatch")
+    raise NotMine(f"{name} event: outage-bot handles issues, issue_comment, repository_dispatch, schedule and workflow_dispatch")
+
+
+def alert_from_dispatch(payload: Mapping[str, Any], path: str = "<payload>", *, repository: str = "") -> Alert:
+    """A `repository_dispatch` event: the relay's `event_type` is in `action`, the alert
+    sender's webhook body in `client_payload` (GitHub keeps at most 10 top-level keys there)."""
+    read = _Reader(payload, path, "repository_dispatch")
+    read.same_repository(repository)
+    action = read.text("action")
+    if action != ALERT_DISPATCH:
+        raise NotMine(f"repository_dispatch {action!r}: outage-bot reads only {ALERT_DISPATCH!r} (an alert)")
+    body = read.value("client_payload")
+    if not isinstance(body, Mapping) or not looks_like_alert(body):
+        raise read._missing("client_payload", "is not an Alertmanager or Sentry webhook body")
+    return parse_alert(body, path, field_prefix="client_payload.")
 
 
 def _time_field(kind: EventKind) -> str:
@@ -123,6 +144,8 @@ def _load(path: str) -> dict[str, Any]:
 
 
 def _guess_name(payload: Mapping[str, Any], path: str) -> str:
+    if "client_payload" in payload:
+        return "repository_dispatch"
     if "comment" in payload and "issue" in payload:
         return "issue_comment"
     if "issue" in payload:

@@ -22,21 +22,26 @@ from bot.adapters.gitlab.convert import emoji_name, label_names, state_of
 from bot.adapters.gitlab.timestamps import parse_time
 from bot.errors import NotMine, NotUtf8, UserError
 from bot.events import Event, EventKind
+from bot.intake import Alert, looks_like_alert, parse_alert
 from bot.records import Comment, Issue
 
 TICK_SOURCES = frozenset({"schedule", "web", "api"})
 _ISSUE_ACTIONS = {"open": EventKind.OPENED, "close": EventKind.CLOSED, "reopen": EventKind.REOPENED}
 
 
-def read_trigger(environ: Mapping[str, str], forge: object, event_path: str | None) -> Event | None:
-    """The event this pipeline was started for; None for a scheduled or manual run (a tick).
+def read_trigger(environ: Mapping[str, str], forge: object, event_path: str | None) -> Event | Alert | None:
+    """The event this pipeline was started for; None for a scheduled or manual run (a tick); an
+    Alert when Alertmanager or Sentry posted to the trigger URL (their body is the payload).
 
     `forge` is asked who the token is only when a payload names an issue's author by id alone.
     """
     delivery = environ.get("CI_PIPELINE_ID", "")
     project = {"project_id": environ.get("CI_PROJECT_ID", "").strip(), "project_path": environ.get("CI_PROJECT_PATH", "").strip()}
     if event_path:
-        return event_from_payload(_load(event_path, "--event"), forge, delivery=delivery, **project)
+        body = _load(event_path, "--event")
+        if looks_like_alert(body):
+            return parse_alert(body, event_path)
+        return event_from_payload(body, forge, delivery=delivery, **project)
     source = environ.get("CI_PIPELINE_SOURCE", "").strip()
     if source in TICK_SOURCES:
         return None
@@ -48,6 +53,8 @@ def read_trigger(environ: Mapping[str, str], forge: object, event_path: str | No
     if not where:
         raise UserError("TRIGGER_PAYLOAD is not set in this trigger pipeline (expected: the path of the webhook body GitLab saved)")
     payload = _load(where, "TRIGGER_PAYLOAD")
+    if looks_like_alert(payload):  # the trigger's own `ref`, `id` and `variables` come along: unread
+        return parse_alert(payload, "TRIGGER_PAYLOAD")
     if "object_kind" not in payload:
         return None  # the trigger was called by hand (curl, another pipeline): run a tick
     return event_from_payload(payload, forge, delivery=delivery, **project)
