@@ -99,7 +99,7 @@ def event_from_payload(name: str, payload: Mapping[str, Any], path: str = "<payl
             comment=comment,
             delivery=delivery,
         )
-    raise NotMine(f"{name} event: outage-bot handles issues, issue_comment, repository_dispatch, schedule and workflow_dispatch")
+    raise NotMine(f"{name} event: outage-bot handles issues, issue_comment, schedule and workflow_dispatch")
 
 
 def alert_from_dispatch(payload: Mapping[str, Any], path: str = "<payload>", *, repository: str = "") -> Alert:
