@@ -35,25 +35,28 @@ def run_alert(alert: Alert, *, forge: Forge, policy: Policy, runner: Runner, now
     exit 0) for an alert the policy does not route, a re-delivery, or nothing to resolve."""
     from bot.runner import Report
 
-    echo(f"alert: {alert.source} {alert.what} {alert.status}: {alert.title[:120]!r}")
     if policy.intake is None:
         raise NotMine(f"{alert.source} alert ignored: the policy has no `intake:` section (which alerts are incidents)")
     routed = classify(alert, policy) if alert.firing else alert
     if routed is None:
-        raise NotMine(f"{alert.source} {alert.what} ignored: no `intake.{alert.source.lower()}` route of the policy matches it")
+        raise NotMine(f"{alert.source} {alert.what} ignored: no `intake.{alert.source.lower()}` route of the policy matches it"
+                      f" ({alert.title[:80]!r})")
     found = _find(forge, policy, runner, alert)
     ledger = runner.load(found.number)[0] if found is not None else None
     if alert.firing:
         if found is not None and ledger is None and found.is_open:
+            echo(_said(alert))
             echo(f"#{found.number}: opened for this alert group before, not declared yet: declaring")
             return runner.handle(_labeled(found, policy, routed, now))
         if found is not None and not _new_occurrence(alert, found, ledger):
             state = "an incident is active" if ledger and ledger.incident.active else "resolved already"
             raise NotMine(f"#{found.number}: this alert group fired before ({state}): nothing new")
+        echo(_said(alert))
         return _open_and_declare(routed, forge=forge, policy=policy, runner=runner, now=now, dry_run=dry_run, echo=echo)
     if found is None or ledger is None or not ledger.incident.active:
         where = f"#{found.number}: " if found is not None else ""
         raise NotMine(f"{where}no active incident for this alert group: nothing to resolve")
+    echo(_said(alert))
     report: Report = runner.handle(_resolving(found, alert, now))
     ended = any(outcome.ledger is not None and not outcome.ledger.incident.active for _, _, outcome in report.plans)
     if ended and found.is_open and not report.failures:
@@ -68,6 +71,10 @@ def run_alert(alert: Alert, *, forge: Forge, policy: Policy, runner: Runner, now
             except ServiceError as exc:
                 report.failures.append(exc)
     return report if report.lines or report.failures else Report(lines=[f"#{found.number}: nothing to do"])
+
+
+def _said(alert: Alert) -> str:
+    return f"alert: {alert.source} {alert.what} {alert.status}: {alert.title[:120]!r}"
 
 
 def _find(forge: Forge, policy: Policy, runner: Runner, alert: Alert) -> Issue | None:
