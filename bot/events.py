@@ -26,6 +26,9 @@ class EventKind(str, enum.Enum):
     EDITED = "edited"  # title/body/other change carrying no label change
     DECLARED = "declared"  # `outage-bot declare`
     TICK = "tick"  # the scheduled run
+    # A reaction on the incident's root alert in chat (Slack), read by the tick: `emoji` is its
+    # name, `actor` the person's forge handle (or name), `comment` the note a ✅ resolves with.
+    CHAT_REACTED = "chat_reacted"
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,10 @@ class Plan:
     notes: tuple[str, ...] = ()  # why, for the log and --dry-run
 
 
+# Reactions on a root alert in chat that mean "resolved" (Meltano: "a ✅ emoji on the thread").
+CHAT_RESOLVED = ("white_check_mark", "heavy_check_mark")
+
+
 def command_in(body: str) -> tuple[str, str] | None:
     """The first bot command in a comment: ("ack" | "resolve" | "false-positive", its text)."""
     match = COMMAND.search(body or "")
@@ -237,6 +241,13 @@ class _Planner:
         elif event.kind == EventKind.REACTED and event.emoji == "eyes":
             if self.allowed("👀"):  # anyone else's reaction is ignored, silently
                 self.acknowledge(event.actor, "👀")
+        elif event.kind == EventKind.CHAT_REACTED and event.emoji == "eyes":
+            if incident.status == "active" and self.allowed("👀 on the alert"):
+                self.acknowledge(event.actor, "👀 on the alert")
+        elif event.kind == EventKind.CHAT_REACTED and event.emoji in CHAT_RESOLVED:
+            if self.allowed("✅ on the alert", resolving=True):
+                note = event.comment.body if event.comment is not None else ""
+                self.resolve(event.actor, "resolved", UserText(note or "✅ on the alert"))
         elif event.kind == EventKind.CLOSED and event.issue.number not in (incident.source, incident.outage_issue):
             self.notes.append(f"#{event.issue.number} is an earlier outage issue of this incident: nothing to do")
         elif event.kind == EventKind.CLOSED:

@@ -169,6 +169,10 @@ class Notifier(Protocol):
         """Add a reaction ("eyes", "white_check_mark"); already present is not an error."""
         ...
 
+    # Optional, where the service can be read (Slack's Web API): `recent_roots(channel, since)`
+    # lists the bot's root alerts posted since then with their reactions, in one page of the
+    # channel's history; `thread_replies(ref)` the replies in an alert's thread.
+
     def find(self, channel: Channel, key: str, *, thread: ChatRef | None = None) -> ChatRef | None:
         """A message already posted with idempotency key `key`, or None. Given `thread` (the
         root a reply was posted under), among that thread's replies; otherwise in the channel's

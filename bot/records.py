@@ -106,6 +106,26 @@ class ChatRef:
 
 
 @dataclass(frozen=True)
+class ChatRoot:
+    """One of the bot's root alerts as a chat channel shows it now: its key, and who put which
+    reaction on it (chat user ids). People react there to say "I'm on it" (👀) or "fixed" (✅)."""
+
+    key: str
+    ref: ChatRef
+    reactions: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (emoji name, user ids)
+
+
+@dataclass(frozen=True)
+class ChatReply:
+    """A reply in an alert's thread: who wrote it (a chat user id) and what."""
+
+    user: str
+    text: str
+    ts: str
+    by_bot: bool = False
+
+
+@dataclass(frozen=True)
 class ChatMessage:
     """A chat message as the core renders it: plain text, escaped by each notifier for its
     service. `mentions` are chat user ids (Slack ids) the notifier turns into real mentions;

@@ -6,6 +6,7 @@ Both work the same on GitHub, GitLab and the local forge: they only use the Forg
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -15,7 +16,7 @@ from datetime import datetime, timedelta
 from bot.actions import SaveStatusIndex
 from bot.errors import ServiceError
 from bot.events import Event, EventKind
-from bot.executor import Executor, Outcome
+from bot.executor import Executor, Outcome, channel_of
 from bot.incident import ACTIVE
 from bot.ledger import (
     STATUS_RE,
@@ -27,16 +28,18 @@ from bot.ledger import (
     status_marker,
 )
 from bot.planner import (
+    CHAT_RESOLVED,
     ForgeInfo,
     Plan,
     command_in,
     escalations_due,
     plan,
     plan_handoffs,
+    route,
 )
 from bot.policy import Policy
 from bot.ports import Forge, Notifier
-from bot.records import Access, Comment, Issue, Release
+from bot.records import Access, ChatRoot, Comment, Issue, Release
 from bot.render import Renderer
 from bot.run_lock import RunLock
 from bot.status_index import (
@@ -62,6 +65,9 @@ LOOKBACK = HEARTBEAT + timedelta(minutes=10)
 
 # How often the tick gives the labels GitHub made on the fly (grey) their colours.
 PAINT_EVERY = timedelta(days=1)
+
+# A root alert's key in chat: "<source>:g<generation>:chat:<channel>".
+ROOT_KEY = re.compile(r"^(\d+):g(\d+):chat:[^:]+$")
 
 # The confidential status issue (GitLab): where confidential incidents are indexed, out of sight.
 PRIVATE_INDEX_TITLE = "outage-bot: confidential incidents (members only)"
@@ -425,6 +431,7 @@ class Runner:
             ledger = self._run(event, number, report, loaded)
             index = self._index_update(index, number, issue, ledger, source_closed=True)
 
+        index = self._chat_reactions(index, open_sources, report)
         index = self._secret_next_due(index, before, every_one_seen=complete or secret_search)
         index = self._postmortems(index, report)
         index = self._handoffs(index, report)
@@ -672,6 +679,89 @@ class Runner:
         if ledger.outbox:  # something failed: look again next tick
             entries[number] = replace(entries[number], next_due=self.now)
         return replace(index, entries=entries)
+
+    def _chat_reactions(self, index: Index, open_sources: dict[int, Issue], report: Report) -> Index:
+        """Meltano's process happens in Slack: 👀 on the alert means "I'm on it", ✅ means
+        resolved. A CI job has no Events API endpoint, so the tick reads them: one page of each
+        team channel's history (the bot's root alerts since the oldest active incident began,
+        reactions included), and for a ✅ the thread, for the resolver's latest reply as the
+        note. Only the policy's people count (by their `slack` id): the same rule as the forge's."""
+        active = {n: e for n, e in index.entries.items() if e.status in ACTIVE}
+        if not active:
+            return index
+        since = min(e.declared_at for e in active.values()) - timedelta(minutes=1)
+        found: dict[int, tuple[int, Event]] = {}
+        # the team channels these incidents' alerts went to: their severity's (a kind adds its
+        # own, a confidential kind has only its own)
+        policy = self.policy
+        routed = {c for e in active.values() if not e.confidential for c in route(policy, e.severity, None)}
+        if any(e.confidential for e in active.values()):
+            routed |= {c for k in policy.kinds.values() if k.confidential for c in k.notify}
+        routed |= {c for e in active.values() if not e.confidential for k in policy.kinds.values() if not k.confidential
+                   for c in k.notify}
+        for cid in [c for c in policy.channels if c in routed]:
+            notifier = self.notifiers.get(cid)
+            recent = getattr(notifier, "recent_roots", None)
+            if notifier is None or recent is None or self.policy.channel_audience(cid) != "team":
+                continue
+            try:
+                roots = recent(channel_of(self.policy, cid), since)
+            except ServiceError as exc:
+                report.lines.append(f"chat: {exc.detail}; 👀 and ✅ on the alerts are read again next tick")
+                continue
+            for root in roots:
+                match = ROOT_KEY.match(root.key)
+                source = int(match.group(1)) if match else None
+                if source is None or source not in active or source in found:
+                    continue
+                event = self._chat_event(root, active[source], notifier)
+                if event is not None:
+                    found[source] = (int(match.group(2)), event)  # type: ignore[union-attr]
+        for source, (generation, event) in found.items():
+            self._hold_lock()
+            loaded = self.load(source)
+            if loaded[0] is None or loaded[0].incident.generation != generation:
+                continue  # an alert of an earlier generation
+            issue = open_sources.get(source) or self._as_seen(source, index.entries[source])
+            ledger = self._run(replace(event, issue=issue), source, report, loaded)
+            index = self._index_update(index, source, issue, ledger)
+        return index
+
+    def _chat_event(self, root: ChatRoot, entry: Entry, notifier: Notifier) -> Event | None:
+        """The reaction on a root alert that counts: a ✅ by one of the policy's people
+        resolves; else (not yet acknowledged) a 👀 by one acknowledges."""
+        forge = "github" if self.forge.name == "local" else self.forge.name
+        people = {p.slack: (pid, p) for pid, p in self.policy.people.items() if p.slack}
+        reactions = dict(root.reactions)
+
+        def first_person(names: tuple[str, ...]) -> tuple[str, str] | None:
+            for name in names:
+                for user in reactions.get(name, ()):
+                    if user in people:
+                        pid, person = people[user]
+                        return user, getattr(person, forge, None) or person.name or pid
+            return None
+
+        resolver = first_person(CHAT_RESOLVED)
+        if resolver is not None:
+            user, actor = resolver
+            note = ""
+            try:
+                replies = notifier.thread_replies(root.ref)  # type: ignore[attr-defined]
+                note = next((r.text for r in reversed(replies) if r.user == user and not r.by_bot), "")
+            except ServiceError as exc:
+                self.log(f"chat: the alert's thread could not be read ({exc.detail}): resolved without a note")
+            comment = Comment(id=0, author=actor, body=note, created_at=self.now)
+            return self._chat_reacted(actor, "white_check_mark", comment)
+        acknowledger = first_person(("eyes",)) if entry.status == "active" else None
+        return self._chat_reacted(acknowledger[1], "eyes") if acknowledger is not None else None
+
+    def _chat_reacted(self, actor: str, emoji: str, comment: Comment | None = None) -> Event:
+        # The incident's issue is filled in by the caller (as the tick has it).
+        blank = Issue(number=0, title="", body="", labels=(), state="open", url="", author="", created_at=self.now,
+                      updated_at=self.now)
+        return Event(kind=EventKind.CHAT_REACTED, issue=blank, actor=actor, at=self.now, emoji=emoji, comment=comment,
+                     actor_trusted=True)
 
     def _postmortems(self, index: Index, report: Report) -> Index:
         """Post-mortems past their due time: one reminder on each still open (the planner

@@ -24,6 +24,7 @@ import base64
 import copy
 import json
 import threading
+from datetime import datetime
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -92,7 +93,7 @@ class FakeChannel:
 
 
 class FakeSlack:
-    def __init__(self, *, token: str = TOKEN) -> None:
+    def __init__(self, *, token: str = TOKEN, start: datetime | None = None) -> None:
         self.token = token
         self.scopes: set[str] = set(ALL_SCOPES)
         self.channels: dict[str, FakeChannel] = {}
@@ -100,7 +101,8 @@ class FakeSlack:
         self.requests: list[Recorded] = []
         self._failures: dict[str, deque[Failure]] = {}
         self.faults: list[Fault] = []
-        self._clock = 1700000000_000100  # ts as an integer of microseconds
+        # ts as an integer of microseconds; `start`: the test's simulated time, for `oldest`
+        self._clock = int(start.timestamp() * 1_000_000) if start else 1700000000_000100
         self._lock = threading.RLock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         # A short poll keeps shutdown() quick: it waits for the serving loop to notice.
@@ -203,6 +205,25 @@ class FakeSlack:
         """A message from a person, so history holds more than the bot's posts."""
         with self._lock:
             msg = {"type": "message", "user": user, "text": text, "ts": self._next_ts(), "team": TEAM}
+            self.channels[channel_id].messages.append(msg)
+            return str(msg["ts"])
+
+    def react_as_user(self, channel_id: str, ts: str, name: str, *, user: str) -> None:
+        """A person's reaction on a message (as reactions.add by them would leave it)."""
+        with self._lock:
+            msg = next(m for m in self.channels[channel_id].messages if m["ts"] == ts)
+            reactions = msg.setdefault("reactions", [])
+            found = next((r for r in reactions if r["name"] == name), None)
+            if found is None:
+                reactions.append({"name": name, "users": [user], "count": 1})
+            elif user not in found["users"]:
+                found["users"].append(user)
+                found["count"] += 1
+
+    def reply_as_user(self, channel_id: str, thread_ts: str, text: str, *, user: str) -> str:
+        """A person's reply in a thread."""
+        with self._lock:
+            msg = {"type": "message", "user": user, "text": text, "ts": self._next_ts(), "team": TEAM, "thread_ts": thread_ts}
             self.channels[channel_id].messages.append(msg)
             return str(msg["ts"])
 
@@ -381,6 +402,8 @@ class FakeSlack:
         if not channel.member:
             return _error("not_in_channel")
         listed = [m for m in reversed(channel.messages) if _is_root(m)]
+        if args.get("oldest"):  # only messages after it (Slack: exclusive unless `inclusive`)
+            listed = [m for m in listed if float(m["ts"]) > float(str(args["oldest"]))]
         return self._page("conversations.history", listed, args)
 
     def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:

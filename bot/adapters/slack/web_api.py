@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from http.client import HTTPException
 from typing import Any
 from urllib.error import URLError
@@ -22,7 +23,7 @@ from slack_sdk.web import SlackResponse
 from bot.adapters.slack import failures
 from bot.adapters.slack.blocks import EVENT_TYPE, metadata, render
 from bot.errors import ServiceError
-from bot.records import Channel, ChatMessage, ChatRef
+from bot.records import Channel, ChatMessage, ChatRef, ChatReply, ChatRoot
 
 DEFAULT_API_URL = "https://slack.com/api/"
 SERVICE = "slack"
@@ -175,6 +176,33 @@ class SlackNotifier:
                 if _key_of(item) == key:
                     return ChatRef(SERVICE, channel_id, str(item["ts"]))
         return None
+
+    # -- reading what people did -------------------------------------------------------------------
+    def recent_roots(self, channel: Channel, since: datetime) -> list[ChatRoot]:
+        """The bot's root alerts in the channel posted since `since`, with their reactions: one
+        conversations.history page (Tier 3), newest first; reactions come with each message."""
+        channel_id = self.channel_id(channel)
+        data = self._call(self.client.conversations_history, f"conversations.history {self._label(channel, channel_id)}",
+                          channel_id, channel=channel_id, oldest=f"{since.timestamp():.6f}", include_all_metadata=True,
+                          limit=100)
+        roots = []
+        for item in data.get("messages") or []:
+            key = _key_of(item)
+            if key is None or item.get("thread_ts") not in (None, item.get("ts")):
+                continue
+            reactions = tuple((str(r.get("name", "")), tuple(str(u) for u in r.get("users") or ()))
+                              for r in item.get("reactions") or ())
+            roots.append(ChatRoot(key=key, ref=ChatRef(SERVICE, channel_id, str(item["ts"])), reactions=reactions))
+        return roots
+
+    def thread_replies(self, ref: ChatRef) -> list[ChatReply]:
+        """The replies in an alert's thread, oldest first (one conversations.replies page)."""
+        _require_slack(ref)
+        data = self._call(self.client.conversations_replies, f"conversations.replies {ref.channel} {ref.ts}", ref.channel,
+                          channel=ref.channel, ts=ref.ts, limit=100)
+        return [ChatReply(user=str(m.get("user") or ""), text=str(m.get("text") or ""), ts=str(m["ts"]),
+                          by_bot=bool(m.get("bot_id")) or _key_of(m) is not None)
+                for m in data.get("messages") or [] if m.get("ts") != ref.ts]
 
     # -- channels ----------------------------------------------------------------------------
     def channel_id(self, channel: Channel) -> str:

@@ -1,0 +1,118 @@
+"""Issue 13, part 1: reactions on the alert are commands. Meltano's responders put 👀 on the
+alert ("I'm on it") and ✅ when it is fixed. The tick reads them (a CI job has no Events API
+endpoint): one conversations.history page per team channel, and the thread for a ✅ (the
+resolver's latest reply is the note). Only the policy's people count, by their Slack id: the
+same rule as on the forge. On the fake GitHub and the fake Slack, as Actions runs it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chat_samples import DEFAULT_CHANNELS
+from click.testing import CliRunner, Result
+from fake_slack import TOKEN, FakeSlack
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "github"))
+from fake_github import BOT, FakeGitHub  # tests/github is not a package, on purpose
+from github_helpers import webhook
+
+from bot.cli import cli
+from bot.ledger import decode_ledger
+
+T0 = datetime(2026, 11, 9, 14, 0, tzinfo=timezone.utc)
+POLICY = str(Path(__file__).resolve().parents[1] / "fixtures" / "team_policy.yml")
+ALERTS = DEFAULT_CHANNELS["outage-alerts"]
+ENG_A = "U00000ENGA"  # eng-a's Slack id in the team policy
+
+
+class World:
+    def __init__(self, github: FakeGitHub, slack: FakeSlack, tmp: Path) -> None:
+        self.github, self.slack, self.tmp = github, slack, tmp
+
+    def run(self, args: list[str], at: datetime, **env: str) -> Result:
+        self.github.now = at
+        environ = self.github.env(SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=self.slack.api_url, **env)
+        result = CliRunner().invoke(cli, [*args, "--config", POLICY, "--now", at.isoformat()], env=environ)
+        assert result.exit_code == 0, result.output
+        return result
+
+    def tick(self, at: datetime) -> Result:
+        return self.run(["tick"], at, GITHUB_EVENT_NAME="schedule")
+
+    def root(self) -> dict[str, Any]:
+        [root] = [m for m in self.slack.roots(ALERTS) if str(m["metadata"]["event_payload"]["key"]).endswith(":chat:alerts")]
+        return root
+
+    def ledger(self) -> Any:
+        return next(led for c in self.github.comments_on(1) if c["user"] == BOT and (led := decode_ledger(c["body"])))
+
+    def bot_comments(self) -> list[str]:
+        return [c["body"] for c in self.github.comments_on(1) if c["user"] == BOT]
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    with FakeGitHub() as github, FakeSlack(start=T0) as slack:
+        for name, cid in DEFAULT_CHANNELS.items():
+            slack.add_channel(name, id=cid, private=name == "security-incidents")
+        w = World(github, slack, tmp_path)
+        issue = github.add_issue("Checkout is down", "Every order fails.", author="reporter", at=T0 - timedelta(minutes=5))
+        github.label(issue.number, "priority::highest", actor="reporter", at=T0)
+        event = tmp_path / "labeled.json"
+        github.now = T0 + timedelta(seconds=20)
+        event.write_text(json.dumps(webhook(github, "issues", "labeled", 1, sender="reporter", label="priority::highest")))
+        w.run(["handle"], T0 + timedelta(seconds=20), GITHUB_EVENT_NAME="issues", GITHUB_EVENT_PATH=str(event))
+        w.tick(T0 + timedelta(minutes=10))
+        yield w
+
+
+def test_eyes_on_the_alert_by_a_person_acknowledges_once_and_stops_the_escalation(world: World) -> None:
+    world.slack.react_as_user(ALERTS, world.root()["ts"], "eyes", user=ENG_A)
+    world.tick(T0 + timedelta(minutes=20))
+    assert world.ledger().incident.status == "acknowledged" and world.ledger().incident.acknowledged_by == "eng-a"
+    acks = [b for b in world.bot_comments() if "Acknowledged" in b]
+    assert len(acks) == 1 and "eng-a" in acks[0]  # mirrored to the issue, as a 👀 there would be
+    assert "incident::acknowledged" in world.github.issues[2].labels
+    world.tick(T0 + timedelta(minutes=30))  # read again: nothing twice
+    world.tick(T0 + timedelta(hours=12, minutes=5))  # the escalation would be due now
+    assert len([b for b in world.bot_comments() if "Acknowledged" in b]) == 1
+    assert not [b for b in world.bot_comments() if "Escalation (step" in b]
+
+
+def test_a_strangers_eyes_change_nothing(world: World) -> None:
+    world.slack.react_as_user(ALERTS, world.root()["ts"], "eyes", user="U0STRANGER")
+    world.tick(T0 + timedelta(minutes=20))
+    assert world.ledger().incident.status == "active"
+    world.tick(T0 + timedelta(hours=12, minutes=5))
+    assert [b for b in world.bot_comments() if "Escalation (step" in b]  # the process goes on
+
+
+def test_a_check_mark_resolves_with_the_persons_latest_reply_as_the_note(world: World) -> None:
+    root = world.root()["ts"]
+    world.slack.reply_as_user(ALERTS, root, "looking", user=ENG_A)
+    world.slack.reply_as_user(ALERTS, root, "someone else's words", user="U0STRANGER")
+    world.slack.reply_as_user(ALERTS, root, "Rolled back to 1.2.3 <!channel>", user=ENG_A)
+    world.slack.react_as_user(ALERTS, root, "white_check_mark", user=ENG_A)
+    world.tick(T0 + timedelta(minutes=20))
+    incident = world.ledger().incident
+    assert incident.status == "resolved" and incident.resolved_by == "eng-a" and incident.resolution == "Rolled back to 1.2.3 <!channel>"
+    [resolved] = [b for b in world.bot_comments() if "**Resolved**" in b]
+    assert "Rolled back to 1.2.3" in resolved
+    assert world.github.issues[2].state == "closed"
+    # what the bot wrote back to Slack mentions nobody: the note is text there too
+    assert not any("<!channel>" in str(m.get("text")) for m in world.slack.messages(ALERTS) if m.get("bot_id"))
+    world.tick(T0 + timedelta(minutes=30))
+    assert len([b for b in world.bot_comments() if "**Resolved**" in b]) == 1
+
+
+def test_a_quiet_tick_reads_one_history_page_and_nothing_when_no_incident_is_active(world: World) -> None:
+    before = len(world.slack.calls("conversations.history"))
+    world.tick(T0 + timedelta(minutes=20))
+    assert len(world.slack.calls("conversations.history")) == before + 1  # the alerts channel (the only team one routed)
+    assert not world.slack.calls("conversations.replies")
