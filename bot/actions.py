@@ -150,6 +150,16 @@ class PostNotice(Action):
 
 
 @dataclass(frozen=True)
+class SetChatGroup(Action):
+    """Make a chat user group (Slack's `@oncall`) hold exactly `users` (chat ids). Setting
+    members is idempotent; its key is recorded in the status index once done."""
+
+    channel: str = ""  # whose chat service does it
+    group: str = ""
+    users: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SaveStatusIndex(Action):
     """Write the status index (public, or the confidential one) into its status issue."""
 

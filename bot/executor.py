@@ -285,6 +285,26 @@ class Executor:
             done.add(notice.key)
         return done
 
+    def set_chat_group(self, action: a.SetChatGroup, outcome: Outcome) -> bool:
+        """Set the on-call user group's members; True once done (or impossible here: a chat
+        service that has no user groups, which the log says)."""
+        notifier = self.notifiers.get(action.channel)
+        setter = getattr(notifier, "set_group", None)
+        if setter is None:
+            outcome.performed.append(f"on-call group {action.group}: no Slack Web API token for {action.channel}: not set")
+            return True
+        if self.dry_run:
+            outcome.performed.append(f"would {action.describe()}  [key {action.key}]")
+            return False
+        try:
+            # Setting members is idempotent: a lost answer is simply tried again.
+            self._once(action.describe(), lambda: setter(action.group, list(action.users)), lambda: (False, None))
+        except ServiceError as exc:
+            outcome.failures.append(exc)
+            return False
+        outcome.performed.append(f"on-call group {action.group} now holds {', '.join(action.users)}")
+        return True
+
     def save_status(self, action: a.SaveStatusIndex, body: str, title: str, label: str, outcome: Outcome) -> None:
         """Write a status index. Opening the status issue is looked up (by its marker, in the
         bot's own issues) before it is retried; replacing a body is idempotent."""

@@ -617,13 +617,36 @@ def plan_handoffs(policy: Policy, since: datetime, now: datetime, done: frozense
 
     notices: list[a.PostNotice] = []
     for shift in handoffs_between(policy.oncall, policy.tz, since, now):
+        mentions = [m for m in (slack(shift.primary), slack(shift.secondary)) if m]
+        if policy.oncall.slack_group:
+            mentions.append(policy.oncall.slack_group)  # `@oncall`: whoever that now is
         ctx: dict[str, Any] = {"shift": shift, "primary": name(shift.primary), "secondary": name(shift.secondary),
-                               "slack_mentions": [m for m in (slack(shift.primary), slack(shift.secondary)) if m]}
+                               "slack_mentions": mentions}
         for channel in handoff_channels(policy):
             key = f"handoff:{shift.start:%Y%m%dT%H%M}:{channel}"
             if key not in done:
                 notices.append(a.PostNotice(key=key, channel=channel, template="chat/handoff.txt.j2", context=ctx))
     return tuple(notices)
+
+
+def plan_chat_group(policy: Policy, now: datetime, done: frozenset[str]) -> a.SetChatGroup | None:
+    """The on-call user group's members, when who is on call changed (a handoff, an override)
+    since it was last set: one key per piece of a shift and its people."""
+    oncall = policy.oncall
+    if oncall is None or not oncall.slack_group:
+        return None
+    from bot.oncall import on_call
+
+    shift = on_call(oncall, policy.tz, now)
+    if shift.start >= now:
+        return None  # before the first shift: nobody's turn has begun
+    people = [shift.primary] + ([shift.secondary] if oncall.slack_group_members == "both" else [])
+    users = tuple(s for pid in people if (s := getattr(policy.people.get(pid), "slack", None)))
+    key = f"group:{shift.start:%Y%m%dT%H%M}:{'+'.join(people)}"
+    channels = handoff_channels(policy)
+    if not users or key in done or not channels:
+        return None
+    return a.SetChatGroup(key=key, channel=channels[0], group=oncall.slack_group, users=users)
 
 
 def escalations_due(incident: Incident, policy: Policy, now: datetime) -> list[str]:

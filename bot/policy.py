@@ -99,6 +99,10 @@ class OnCall(Strict):
     overrides: list[Override] = []
     # channels told at each handoff (default: `alerts`, if the policy has it)
     notify: list[str] = []
+    # A Slack user group (its id, S…) that always holds who is on call: `@oncall` reaches them.
+    # The tick sets its members when the on-call changes (a handoff, an override).
+    slack_group: str | None = Field(default=None, pattern=r"^S[A-Z0-9]{2,30}$")
+    slack_group_members: Literal["primary", "both"] = "primary"
 
 
 class OutageIssue(Strict):

@@ -34,6 +34,7 @@ from bot.planner import (
     command_in,
     escalations_due,
     plan,
+    plan_chat_group,
     plan_handoffs,
     route,
 )
@@ -277,7 +278,7 @@ class Runner:
             return report
         source = self._outage_source(issue)
         number = source if source is not None else issue.number
-        if self._asks_permission(event) and self._trusted(event.actor):
+        if self._asks_permission(event) and (event.actor_trusted or self._trusted(event.actor)):
             # Someone who may acknowledge or resolve does: it writes to an incident that exists,
             # so the lock first and one read under it (not a read, the lock, and the read again).
             # Anyone else's reaction or label costs no lock: it changes nothing.
@@ -787,10 +788,14 @@ class Runner:
         """The on-call handoff notices due since the last tick, posted through the executor."""
         since = index.last_tick or (self.now - timedelta(minutes=15))
         notices = plan_handoffs(self.policy, since, self.now, index.done)
-        if not notices:
+        group = plan_chat_group(self.policy, self.now, index.done)
+        if not notices and group is None:
             return index
         outcome = Outcome()
-        done = self.executor().post_notices(notices, outcome)
+        done: set[str] = set()
+        if group is not None and self.executor().set_chat_group(group, outcome):  # first: the notice mentions it
+            done.add(group.key)
+        done |= self.executor().post_notices(notices, outcome)
         report.failures.extend(outcome.failures)
         report.lines.extend(f"handoff: {line}" for line in outcome.performed)
         return replace(index, done=index.done | frozenset(done))

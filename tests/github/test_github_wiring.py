@@ -122,7 +122,7 @@ def test_the_status_page_job_is_off_by_default_and_follows_every_run() -> None:
     assert job["if"] == OFF_UNLESS_STATUS_PAGE  # an unset variable is "": skipped, nothing published
     assert job["needs"] == "outage-bot"  # after the run, and skipped with it (comments on pull requests)
     on = workflow.get("on", workflow.get(True))
-    assert set(on) == {"issues", "issue_comment", "schedule", "workflow_dispatch"}  # no trigger of its own
+    assert set(on) == {"issues", "issue_comment", "repository_dispatch", "schedule", "workflow_dispatch"}  # no trigger of its own
     assert job["environment"] == {"name": "github-pages", "url": "${{ steps.deployment.outputs.page_url }}"}
     assert job["concurrency"] == {"group": "outage-bot-status-page", "cancel-in-progress": False}
     assert job["timeout-minutes"] == main["timeout-minutes"]

@@ -45,7 +45,7 @@ BOT_ID = "B0OUTAGEBOT"
 APP_ID = "A0OUTAGEBOT"
 TEAM = "T0FAKETEAM"
 ALL_SCOPES = frozenset(
-    {"chat:write", "reactions:write", "channels:history", "groups:history", "channels:read", "groups:read"}
+    {"chat:write", "reactions:write", "channels:history", "groups:history", "channels:read", "groups:read", "usergroups:write"}
 )
 NEEDS: dict[str, tuple[str, ...]] = {
     "chat.postMessage": ("chat:write",),
@@ -54,6 +54,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "conversations.history": ("channels:history", "groups:history"),
     "conversations.replies": ("channels:history", "groups:history"),
     "conversations.list": ("channels:read",),
+    "usergroups.users.update": ("usergroups:write",),
 }
 
 
@@ -98,6 +99,7 @@ class FakeSlack:
         self.scopes: set[str] = set(ALL_SCOPES)
         self.channels: dict[str, FakeChannel] = {}
         self.webhooks: dict[str, str] = {}  # path -> channel id
+        self.usergroups: dict[str, dict[str, Any]] = {}  # id -> {id, handle, users}
         self.requests: list[Recorded] = []
         self._failures: dict[str, deque[Failure]] = {}
         self.faults: list[Fault] = []
@@ -207,6 +209,22 @@ class FakeSlack:
             msg = {"type": "message", "user": user, "text": text, "ts": self._next_ts(), "team": TEAM}
             self.channels[channel_id].messages.append(msg)
             return str(msg["ts"])
+
+    def add_usergroup(self, group_id: str, handle: str, users: tuple[str, ...] = ()) -> None:
+        with self._lock:
+            self.usergroups[group_id] = {"id": group_id, "team_id": TEAM, "handle": handle, "name": handle, "users": list(users),
+                                         "user_count": len(users), "is_usergroup": True}
+
+    def _usergroups_users_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        # usergroups.users.update: `usergroup` (id) and `users` (comma-separated ids, at least one)
+        group = self.usergroups.get(str(args.get("usergroup") or ""))
+        if group is None:
+            return _error("no_such_subteam")
+        users = [u for u in str(args.get("users") or "").split(",") if u]
+        if not users:
+            return _error("invalid_users")
+        group["users"], group["user_count"] = users, len(users)
+        return {"ok": True, "usergroup": copy.deepcopy(group)}
 
     def react_as_user(self, channel_id: str, ts: str, name: str, *, user: str) -> None:
         """A person's reaction on a message (as reactions.add by them would leave it)."""

@@ -204,6 +204,11 @@ class SlackNotifier:
                           by_bot=bool(m.get("bot_id")) or _key_of(m) is not None)
                 for m in data.get("messages") or [] if m.get("ts") != ref.ts]
 
+    def set_group(self, group: str, users: list[str]) -> None:
+        """usergroups.users.update (Tier 2): the group's members become exactly `users`."""
+        self._call(self.client.usergroups_users_update, f"usergroups.users.update {group}", group, usergroup=group,
+                   users=",".join(users))
+
     # -- channels ----------------------------------------------------------------------------
     def channel_id(self, channel: Channel) -> str:
         """The channel's id. A `#name` costs one conversations.list call per 1,000 channels in
