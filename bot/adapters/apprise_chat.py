@@ -20,7 +20,8 @@ Failures. Apprise answers a notification with True or False and logs why; the lo
 - a 5xx, a dropped connection, a timeout, an answer cut short, or a partial delivery (some
   targets of the URL took it): the service may have posted it, and nothing is repeated; the
   ServiceError says `uncertain=True`;
-- a refusal (another 4xx) or a connection that never opened: certainly not posted.
+- a refusal (another 4xx, or an SMTP server's 4xx/5xx reply: a wrong password, a refused
+  recipient) or a connection that never opened: certainly not posted.
 Apprise's own retries (`?retry=N` in a URL) are switched off: it repeats a send after a 5xx,
 which can post the same message twice.
 """
@@ -57,6 +58,10 @@ _NEVER_SENT = re.compile(
     r"|Name or service not known|nodename nor servname|getaddrinfo failed|Failed to establish a new connection",
     re.IGNORECASE,
 )
+# smtplib's refusals, as Apprise's e-mail plugin logs them ("Socket Exception: (535, b'5.7.8 ...')",
+# or "{'to@example.org': (550, b'5.1.1 ...')}" when every recipient is refused): the server
+# answered no, so nothing was sent (https://www.rfc-editor.org/rfc/rfc5321#section-4.2).
+_SMTP_REFUSAL = re.compile(r"\([45]\d\d, b['\"]")
 _RETRY_PARAM = re.compile(r"(?<=[?&])retry=[^&#]*", re.IGNORECASE)
 
 
@@ -194,13 +199,15 @@ _LEAKY_LOGGERS = ("apprise", "urllib3")
 
 def _verdict(log: str) -> str:
     """From Apprise's log of a failed notification: "rate limited" (only 429s: nothing was
-    posted), "not posted" (refused, or no connection), or "maybe posted" (a 5xx, a lost or
-    cut answer, a timeout, a partial delivery, or a cause the log does not say)."""
+    posted), "not posted" (refused by an HTTP status or an SMTP reply, or no connection), or
+    "maybe posted" (a 5xx, a lost or cut answer, a timeout, a partial delivery, or a cause the
+    log does not say)."""
     lines = log.splitlines()
     statuses = [int(code) for line in lines for code in _STATUS.findall(line)]
     sockets = [line for line in lines if _SOCKET.search(line)]
     partial = any(_SENT.search(line) for line in lines)
-    if partial or any(code >= 500 for code in statuses) or any(not _NEVER_SENT.search(line) for line in sockets):
+    unsent = [line for line in sockets if _NEVER_SENT.search(line) or _SMTP_REFUSAL.search(line)]
+    if partial or any(code >= 500 for code in statuses) or len(unsent) < len(sockets):
         return "maybe posted"
     if statuses and all(code == 429 for code in statuses) and not sockets:
         return "rate limited"

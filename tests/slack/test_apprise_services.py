@@ -106,6 +106,26 @@ def test_email_arrives_with_the_headline_as_subject(smtp: FakeSMTP) -> None:
     assert SMTP_PASSWORD.encode() not in got.raw
 
 
+def test_email_with_a_wrong_password_is_refused_not_counted_as_sent(
+        smtp: FakeSMTP, caplog: pytest.LogCaptureFixture) -> None:
+    # The server answers AUTH with 535: nothing was sent, so the run must not count the post as
+    # sent (the executor does that with an uncertain error on a service it cannot read back);
+    # the message stays in the outbox and the next run retries it.
+    error = refused(mail_url(smtp), {"SMTP_PASSWORD": "not-the-password"}, caplog)
+    assert not error.uncertain
+    assert "email" in first_line(error)
+    assert "SMTP_PASSWORD" in error.hint
+    assert smtp.delivered == []
+
+
+def test_email_to_a_refused_recipient_is_not_counted_as_sent(smtp: FakeSMTP, caplog: pytest.LogCaptureFixture) -> None:
+    smtp.refuse_rcpt = True  # 550 5.1.1 User unknown
+    error = refused(mail_url(smtp), {"SMTP_PASSWORD": SMTP_PASSWORD}, caplog)
+    assert not error.uncertain
+    assert first_line(error).endswith('Sending email to "oncall@example.org" failed.')
+    assert smtp.delivered == []
+
+
 def test_email_to_a_closed_port_is_not_sent(caplog: pytest.LogCaptureFixture) -> None:
     with FakeSMTP(SMTP_USER, SMTP_PASSWORD) as gone:
         url = mail_url(gone)
