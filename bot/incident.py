@@ -35,7 +35,8 @@ class Incident:
     outage_url: str | None = None
     pin: str = ""  # "", "pinned", "limit", "unsupported", "unpinned"
     severity_history: tuple[tuple[str, datetime], ...] = ()
-    runbook: str = ""  # the most specific runbook its labels named when declared (Policy.runbook_for)
+    runbook: str = ""
+    updated_at: datetime | None = None  # the last `/update` users were given  # the most specific runbook its labels named when declared (Policy.runbook_for)
     postmortem_issue: int | None = None  # set by the executor once opened
     postmortem_url: str | None = None
     postmortem_due: datetime | None = None  # the tick reminds on it then, once, if still open

@@ -25,7 +25,7 @@ from bot.records import ForgeCapabilities, Release
 from bot.schedule import deadline_of
 from bot.text import UserText, plain_title
 
-COMMAND = re.compile(r"^\s*/(ack|acknowledge|resolve|resolved|false-positive)\b[ \t]*(.*)$", re.IGNORECASE | re.MULTILINE)
+COMMAND = re.compile(r"^\s*/(ack|acknowledge|resolve|resolved|false-positive|update)\b[ \t]*(.*)$", re.IGNORECASE | re.MULTILINE)
 LATE_AFTER = timedelta(minutes=20)  # a tick this late says so in the notice it sends
 
 
@@ -395,14 +395,33 @@ class _Planner:
         if not found:
             return
         verb, text = found
-        if not self.allowed(f"/{verb}", resolving=verb != "ack"):  # the one polite reply
+        if not self.allowed(f"/{verb}", resolving=verb not in ("ack", "update")):  # the one polite reply
             self.actions.append(a.PostComment(key=f"{self.prefix}:refuse:{self.event.comment.id}", target=self.event.issue.number,
                                               template="not_allowed.md.j2", context=self.ctx(actor=UserText(self.event.actor), verb=verb)))
             return
         if verb == "ack":
             self.acknowledge(self.event.actor, "/ack")
+        elif verb == "update":
+            self.update_users(UserText(text), self.event.comment.id)
         else:
             self.resolve(self.event.actor, "false_positive" if verb == "false-positive" else "resolved", UserText(text))
+
+    def update_users(self, text: UserText, comment_id: int) -> None:
+        """`/update <text>`: what users are told, on the outage issue and in the users'
+        channels' threads, in one go; it restarts the `update_every` clock."""
+        assert self.incident is not None
+        if not str(text).strip():
+            self.notes.append("/update with no text: nothing to tell users")
+            return
+        self.incident = self.incident.with_(updated_at=min(self.event.at, self.now))
+        key = f"{self.prefix}:update:{comment_id}"
+        ctx = self.ctx(update=text)
+        if self.has_outage_issue():
+            self.actions.append(a.PostComment(key=key, target="outage", template="update.md.j2", context=ctx))
+        for channel in self.incident.notified:
+            if self.policy.channel_audience(channel) == "users":
+                self.actions.append(a.PostChatMessage(key=f"{key}:chat:{channel}", channel=channel,
+                                                      template="chat/users_update.txt.j2", context=ctx))
 
     def acknowledge(self, who: str, how: str) -> None:
         assert self.incident is not None
@@ -532,6 +551,13 @@ class _Planner:
                                                   context=self.ctx(people, step=step.index + 1, after=step.after,
                                                                    late=self._late(step.due))))
                 self.update_chat("escalation", key, escalated=[self._name(p) for p in people], after=step.after)
+        nudge = schedule.update_due(incident, self.policy, self.now)
+        if nudge is not None:
+            n, due = nudge
+            owner = self._owner()
+            key = f"{self.prefix}:update-due:{(incident.updated_at or incident.declared_at):%Y%m%dT%H%M%S}:{n}"
+            self.update_chat("update_due", key, quiet_for=self.now - (incident.updated_at or incident.declared_at),
+                             owner=owner, slack_mentions=[owner["slack"]] if owner and owner["slack"] else [])
         deadline = schedule.deadline_of(incident, self.policy)
         if deadline is None:
             return
@@ -553,6 +579,17 @@ class _Planner:
             self.actions.append(a.PostComment(key=key, target="source", template="reminder.md.j2",
                                               context=self.ctx(owners, left=deadline - self.now, late=self._late(due))))
             self.update_chat("reminder", key, left=deadline - self.now)
+
+    def _owner(self) -> dict[str, Any] | None:
+        """Who owes users an update: whoever acknowledged, else the primary on call."""
+        assert self.incident is not None
+        if self.incident.acknowledged_by:
+            return _person_by_login(self.incident.acknowledged_by, self.policy, self.forge.name)
+        if self.policy.oncall is not None:
+            from bot.oncall import on_call
+
+            return _person(on_call(self.policy.oncall, self.policy.tz, self.now).primary, self.policy, self.forge.name)
+        return None
 
     def _late(self, due: datetime) -> str:
         lag = self.now - due

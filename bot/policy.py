@@ -136,6 +136,9 @@ class Severity(Strict):
     resolve_within: Duration | None = None
     remind_before: list[Duration] | None = None  # default 12h, 4h, 1h (those shorter than resolve_within)
     breach_repeat: Duration = timedelta(days=1)
+    # Users not told anything new for this long (no `/update` since the last): the owner is
+    # reminded in the team's alert thread, once an interval.
+    update_every: Duration | None = None
     tag: list[str] = []
     notify: list[str] = []
     outage_issue: OutageIssue | None = None

@@ -69,6 +69,17 @@ def breach_due(incident: Incident, policy: Policy, now: datetime) -> tuple[int, 
     return n, deadline + n * repeat
 
 
+def update_due(incident: Incident, policy: Policy, now: datetime) -> tuple[int, datetime] | None:
+    """Users told nothing new for `update_every`: (n, due) of the nudge now due, one per
+    interval since the last `/update` (or since it was declared)."""
+    every = policy.severities[incident.severity].update_every
+    if not incident.active or every is None:
+        return None
+    since = incident.updated_at or incident.declared_at
+    n = int((now - since) / every)
+    return (n, since + n * every) if n >= 1 else None
+
+
 def next_due(incident: Incident, policy: Policy, now: datetime) -> datetime | None:
     """The next moment after `now` at which a tick has something to do for this incident."""
     if not incident.active:
@@ -80,5 +91,8 @@ def next_due(incident: Incident, policy: Policy, now: datetime) -> datetime | No
         times += [deadline - off for off in spec.reminders()]
         breach = breach_due(incident, policy, now)
         times.append(deadline if breach is None else breach[1] + spec.breach_repeat)
+    if spec.update_every is not None:
+        since = incident.updated_at or incident.declared_at
+        times.append(since + (int((now - since) / spec.update_every) + 1) * spec.update_every)
     future = [t for t in times if t > now]
     return min(future) if future else None
