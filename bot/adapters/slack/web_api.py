@@ -179,14 +179,16 @@ class SlackNotifier:
 
     # -- reading what people did -------------------------------------------------------------------
     def recent_roots(self, channel: Channel, since: datetime) -> list[ChatRoot]:
-        """The bot's root alerts in the channel posted since `since`, with their reactions: one
-        conversations.history page (Tier 3), newest first; reactions come with each message."""
+        """The bot's root alerts in the channel posted since `since`, with their reactions:
+        conversations.history (Tier 3), newest first, one page of 100 messages almost always
+        (at most `history_pages`); reactions come with each message."""
         channel_id = self.channel_id(channel)
-        data = self._call(self.client.conversations_history, f"conversations.history {self._label(channel, channel_id)}",
-                          channel_id, channel=channel_id, oldest=f"{since.timestamp():.6f}", include_all_metadata=True,
-                          limit=100)
+        messages = [item for page in self._pages(self.client.conversations_history,
+                                                 f"conversations.history {self._label(channel, channel_id)}",
+                                                 channel_id, channel=channel_id, oldest=f"{since.timestamp():.6f}")
+                    for item in page.get("messages") or []]
         roots = []
-        for item in data.get("messages") or []:
+        for item in messages:
             key = _key_of(item)
             if key is None or item.get("thread_ts") not in (None, item.get("ts")):
                 continue
