@@ -29,6 +29,8 @@ class EventKind(str, enum.Enum):
     # A reaction on the incident's root alert in chat (Slack), read by the tick: `emoji` is its
     # name, `actor` the person's forge handle (or name), `comment` the note a ✅ resolves with.
     CHAT_REACTED = "chat_reacted"
+    # Replies by the policy's people in the incident's alert thread (`replies`), read by the tick.
+    CHAT_REPLIED = "chat_replied"
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class Event:
     # Filled in by the shell, which asks the forge only for events that would need it.
     actor_trusted: bool = False
     delivery: str = ""  # the forge's delivery / run id, for the log
+    # CHAT_REPLIED: (who as people read it, when, the text, the reply's chat ts), oldest first
+    replies: tuple[tuple[str, datetime, str, str], ...] = ()
 
     def added(self) -> tuple[str, ...]:
         return self.labels_added or ((self.label,) if self.kind == EventKind.LABELED and self.label else ())

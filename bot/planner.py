@@ -244,6 +244,8 @@ class _Planner:
         elif event.kind == EventKind.CHAT_REACTED and event.emoji == "eyes":
             if incident.status == "active" and self.allowed("👀 on the alert"):
                 self.acknowledge(event.actor, "👀 on the alert")
+        elif event.kind == EventKind.CHAT_REPLIED:
+            self.copy_replies()
         elif event.kind == EventKind.CHAT_REACTED and event.emoji in CHAT_RESOLVED:
             if self.allowed("✅ on the alert", resolving=True):
                 note = event.comment.body if event.comment is not None else ""
@@ -405,6 +407,15 @@ class _Planner:
             self.update_users(UserText(text), self.event.comment.id)
         else:
             self.resolve(self.event.actor, "false_positive" if verb == "false-positive" else "resolved", UserText(text))
+
+    def copy_replies(self) -> None:
+        """The team's replies in the alert thread, each once, on the outage issue (else the
+        reported issue): the forge keeps the whole story, attributed, as inert text."""
+        assert self.incident is not None
+        target = "outage" if self.has_outage_issue() else "source"
+        for who, at, text, ts in self.event.replies:
+            self.actions.append(a.PostComment(key=f"{self.prefix}:reply:{ts}", target=target, template="chat_reply.md.j2",
+                                              context=self.ctx(reply={"who": UserText(who), "at": at, "text": UserText(text)})))
 
     def update_users(self, text: UserText, comment_id: int) -> None:
         """`/update <text>`: what users are told, on the outage issue and in the users'

@@ -52,6 +52,9 @@ class ChannelConfig(Strict):
     # when a fix is expected) and never internal names. Default: "users" for channels named
     # users or announcements, "team" otherwise.
     audience: Literal["team", "users"] | None = None
+    # Replies by the policy's people in an alert's thread here are copied to the outage issue
+    # (the forge keeps the whole story for the post-mortem). Slack's Web API only.
+    copy_replies: bool = True
 
 
 class Handoff(BaseModel):

@@ -113,6 +113,7 @@ class ChatRoot:
     key: str
     ref: ChatRef
     reactions: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (emoji name, user ids)
+    latest_reply: str = ""  # the ts of the newest reply in its thread ("" when none)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from bot.actions import SaveStatusIndex
 from bot.errors import ServiceError
@@ -692,6 +692,7 @@ class Runner:
             return index
         since = min(e.declared_at for e in active.values()) - timedelta(minutes=1)
         found: dict[int, tuple[int, Event]] = {}
+        threads: dict[int, tuple[int, Event]] = {}
         # the team channels these incidents' alerts went to: their severity's (a kind adds its
         # own, a confidential kind has only its own)
         policy = self.policy
@@ -710,23 +711,49 @@ class Runner:
             except ServiceError as exc:
                 report.lines.append(f"chat: {exc.detail}; 👀 and ✅ on the alerts are read again next tick")
                 continue
+            copy = policy.channels[cid].copy_replies
             for root in roots:
                 match = ROOT_KEY.match(root.key)
                 source = int(match.group(1)) if match else None
-                if source is None or source not in active or source in found:
+                if source is None or source not in active:
                     continue
-                event = self._chat_event(root, active[source], notifier)
-                if event is not None:
-                    found[source] = (int(match.group(2)), event)  # type: ignore[union-attr]
-        for source, (generation, event) in found.items():
+                generation = int(match.group(2))  # type: ignore[union-attr]
+                if copy and root.latest_reply and (index.last_tick is None or float(root.latest_reply) > index.last_tick.timestamp()):
+                    replies = self._chat_replies(root, notifier)
+                    if replies is not None:
+                        threads.setdefault(source, (generation, replies))
+                if source not in found and (event := self._chat_event(root, active[source], notifier)) is not None:
+                    found[source] = (generation, event)
+        for source in dict.fromkeys([*threads, *found]):
             self._hold_lock()
             loaded = self.load(source)
-            if loaded[0] is None or loaded[0].incident.generation != generation:
-                continue  # an alert of an earlier generation
             issue = open_sources.get(source) or self._as_seen(source, index.entries[source])
-            ledger = self._run(replace(event, issue=issue), source, report, loaded)
+            ledger = loaded[0]
+            for pair in (threads.get(source), found.get(source)):  # the replies first: a ✅ ends it
+                if pair is None or ledger is None or ledger.incident.generation != pair[0] or not ledger.incident.active:
+                    continue  # nothing, or an alert of an earlier generation, or already over
+                event = pair[1]
+                after = self._run(replace(event, issue=issue), source, report, loaded)
+                if after is not ledger and not self.dry_run:
+                    loaded = self.load(source)
+                ledger = after
             index = self._index_update(index, source, issue, ledger)
         return index
+
+    def _chat_replies(self, root: ChatRoot, notifier: Notifier) -> Event | None:
+        """The replies the policy's people wrote in an alert's thread, to copy to the forge."""
+        people = {p.slack: p.name or pid for pid, p in self.policy.people.items() if p.slack}
+        try:
+            replies = notifier.thread_replies(root.ref)  # type: ignore[attr-defined]
+        except ServiceError as exc:
+            self.log(f"chat: the alert's thread could not be read ({exc.detail}): its replies are copied next tick")
+            return None
+        copied = tuple((people[r.user], datetime.fromtimestamp(float(r.ts), tz=timezone.utc), r.text, r.ts)
+                       for r in replies if r.user in people and not r.by_bot and r.text.strip())
+        if not copied:
+            return None
+        blank = self._chat_reacted("outage-bot", "")
+        return replace(blank, kind=EventKind.CHAT_REPLIED, emoji=None, replies=copied)
 
     def _chat_event(self, root: ChatRoot, entry: Entry, notifier: Notifier) -> Event | None:
         """The reaction on a root alert that counts: a ✅ by one of the policy's people

@@ -105,6 +105,7 @@ class FakeSlack:
         self.faults: list[Fault] = []
         # ts as an integer of microseconds; `start`: the test's simulated time, for `oldest`
         self._clock = int(start.timestamp() * 1_000_000) if start else 1700000000_000100
+        self.now: datetime | None = None
         self._lock = threading.RLock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         # A short poll keeps shutdown() quick: it waits for the serving loop to notice.
@@ -242,6 +243,8 @@ class FakeSlack:
         """A person's reply in a thread."""
         with self._lock:
             msg = {"type": "message", "user": user, "text": text, "ts": self._next_ts(), "team": TEAM, "thread_ts": thread_ts}
+            parent = next(m for m in self.channels[channel_id].messages if m["ts"] == thread_ts)
+            parent.update(thread_ts=thread_ts, reply_count=parent.get("reply_count", 0) + 1, latest_reply=msg["ts"])
             self.channels[channel_id].messages.append(msg)
             return str(msg["ts"])
 
@@ -336,7 +339,8 @@ class FakeSlack:
         return channel
 
     def _next_ts(self) -> str:
-        self._clock += 100
+        # `now`: a test's simulated time, so a message's ts says when it was posted
+        self._clock = max(self._clock + 100, int(self.now.timestamp() * 1_000_000) if self.now else 0)
         seconds, micros = divmod(self._clock, 1_000_000)
         return f"{seconds}.{micros:06d}"
 
@@ -362,6 +366,7 @@ class FakeSlack:
         msg = self._bot_message(args)
         if thread_ts:
             msg["thread_ts"] = thread_ts
+            parent["latest_reply"] = msg["ts"]  # as Slack keeps it on a thread's parent
         channel.messages.append(msg)
         answer = shape("chat.postMessage")
         answer.update(channel=channel.id, ts=msg["ts"], message=copy.deepcopy(msg))

@@ -32,13 +32,13 @@ ENG_A = "U00000ENGA"  # eng-a's Slack id in the team policy
 
 
 class World:
-    def __init__(self, github: FakeGitHub, slack: FakeSlack, tmp: Path) -> None:
-        self.github, self.slack, self.tmp = github, slack, tmp
+    def __init__(self, github: FakeGitHub, slack: FakeSlack, tmp: Path, *, policy: str = POLICY) -> None:
+        self.github, self.slack, self.tmp, self.policy = github, slack, tmp, policy
 
     def run(self, args: list[str], at: datetime, **env: str) -> Result:
         self.github.now = at
         environ = self.github.env(SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=self.slack.api_url, **env)
-        result = CliRunner().invoke(cli, [*args, "--config", POLICY, "--now", at.isoformat()], env=environ)
+        result = CliRunner().invoke(cli, [*args, "--config", self.policy, "--now", at.isoformat()], env=environ)
         assert result.exit_code == 0, result.output
         return result
 
@@ -116,3 +116,47 @@ def test_a_quiet_tick_reads_one_history_page_and_nothing_when_no_incident_is_act
     world.tick(T0 + timedelta(minutes=20))
     assert len(world.slack.calls("conversations.history")) == before + 1  # the alerts channel (the only team one routed)
     assert not world.slack.calls("conversations.replies")
+
+
+# -- issue 13, part 2: thread replies become the record -------------------------------------------
+def test_the_teams_replies_in_the_alert_thread_are_copied_to_the_outage_issue_once(world: World) -> None:
+    root = world.root()["ts"]
+    world.slack.now = T0 + timedelta(minutes=15)  # replies after the last tick, as in real time
+    world.slack.reply_as_user(ALERTS, root, "Found it: the payment provider rotated a key <!channel>", user=ENG_A)
+    world.slack.reply_as_user(ALERTS, root, "me too!!", user="U0STRANGER")  # not the policy's: not copied
+    world.tick(T0 + timedelta(minutes=20))
+    world.tick(T0 + timedelta(minutes=30))  # read again: nothing twice
+    copied = [c["body"] for c in world.github.comments_on(2) if c["user"] == BOT and "in the alert's thread" in c["body"]]
+    assert len(copied) == 1 and "**Engineer A**" in copied[0] and "the payment provider rotated a key" in copied[0]
+    assert "<!channel>" not in copied[0] or "&lt;!channel" in copied[0] or "\u2060" in copied[0]  # inert text
+    assert not any("me too" in c["body"] for c in world.github.comments_on(2))
+    world.slack.now = T0 + timedelta(minutes=35)
+    world.slack.reply_as_user(ALERTS, root, "Key restored, watching the error rate", user=ENG_A)
+    world.tick(T0 + timedelta(minutes=40))
+    copied = [c["body"] for c in world.github.comments_on(2) if c["user"] == BOT and "in the alert's thread" in c["body"]]
+    assert len(copied) == 2 and "Key restored" in copied[1]
+
+
+def test_a_channel_can_keep_its_replies_to_itself(tmp_path: Path) -> None:
+    import yaml
+
+    data = yaml.safe_load(Path(POLICY).read_text(encoding="utf-8"))
+    data["channels"]["alerts"]["copy_replies"] = False
+    policy = tmp_path / "policy.yml"
+    policy.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with FakeGitHub() as github, FakeSlack(start=T0) as slack:
+        for name, cid in DEFAULT_CHANNELS.items():
+            slack.add_channel(name, id=cid, private=name == "security-incidents")
+        w = World(github, slack, tmp_path, policy=str(policy))
+        github.add_issue("Checkout is down", "Every order fails.", author="reporter", at=T0 - timedelta(minutes=5))
+        github.label(1, "priority::highest", actor="reporter", at=T0)
+        event = tmp_path / "labeled.json"
+        github.now = T0 + timedelta(seconds=20)
+        event.write_text(json.dumps(webhook(github, "issues", "labeled", 1, sender="reporter", label="priority::highest")))
+        w.run(["handle"], T0 + timedelta(seconds=20), GITHUB_EVENT_NAME="issues", GITHUB_EVENT_PATH=str(event))
+        w.tick(T0 + timedelta(minutes=10))
+        slack.now = T0 + timedelta(minutes=15)
+        slack.reply_as_user(ALERTS, w.root()["ts"], "internal chatter", user=ENG_A)
+        w.tick(T0 + timedelta(minutes=20))
+        assert not any("internal chatter" in c["body"] for c in github.comments_on(2))
+        assert not slack.calls("conversations.replies")

@@ -194,7 +194,8 @@ class SlackNotifier:
                 continue
             reactions = tuple((str(r.get("name", "")), tuple(str(u) for u in r.get("users") or ()))
                               for r in item.get("reactions") or ())
-            roots.append(ChatRoot(key=key, ref=ChatRef(SERVICE, channel_id, str(item["ts"])), reactions=reactions))
+            roots.append(ChatRoot(key=key, ref=ChatRef(SERVICE, channel_id, str(item["ts"])), reactions=reactions,
+                                  latest_reply=str(item.get("latest_reply") or "")))
         return roots
 
     def thread_replies(self, ref: ChatRef) -> list[ChatReply]:
