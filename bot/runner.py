@@ -67,8 +67,10 @@ LOOKBACK = HEARTBEAT + timedelta(minutes=10)
 # How often the tick gives the labels GitHub made on the fly (grey) their colours.
 PAINT_EVERY = timedelta(days=1)
 
-# A root alert's key in chat: "<source>:g<generation>:chat:<channel>".
-ROOT_KEY = re.compile(r"^(\d+):g(\d+):chat:[^:]+$")
+# A root alert's key in chat: "<source>:g<generation>:chat:<channel>" as posted, then the key of
+# the edit that last changed it (chat.update replaces a message's metadata), e.g.
+# "<source>:g<generation>:ack:chat:<channel>:root".
+ROOT_KEY = re.compile(r"^(\d+):g(\d+):")
 
 # The confidential status issue (GitLab): where confidential incidents are indexed, out of sight.
 PRIVATE_INDEX_TITLE = "outage-bot: confidential incidents (members only)"
@@ -503,6 +505,11 @@ class Runner:
             if source is None or entry is None or entry.status not in ACTIVE or entry.outage_issue != outage.number:
                 continue  # (an earlier generation's outage issue, closed long ago, is not this one)
             closed = self.forge.get_issue(outage.number)  # whole: who closed it
+            if closed.closed_by and self.bot_login and self._by_bot_login(closed.closed_by):
+                # The bot closes an outage issue only while resolving: a run cut after that
+                # close left the resolution half done, and what resolved it (a command, a ✅)
+                # is seen again and finishes it. The close itself is nobody's resolution.
+                continue
             event = Event(kind=EventKind.CLOSED, issue=closed, actor=closed.closed_by or "", at=min(closed.updated_at, self.now))
             self._hold_lock()
             loaded = self.load(source)

@@ -160,3 +160,106 @@ def test_a_channel_can_keep_its_replies_to_itself(tmp_path: Path) -> None:
         w.tick(T0 + timedelta(minutes=20))
         assert not any("internal chatter" in c["body"] for c in github.comments_on(2))
         assert not slack.calls("conversations.replies")
+
+
+# -- a crash after any request of such a tick, then the next tick ------------------------------------
+def snapshot(world: World) -> Any:
+    """What people see: the bot's comments (markers and times left out), issue states and labels,
+    the ledger's decisions, and the Slack messages' keys (each must appear once)."""
+    import re
+
+    def neutral(body: str) -> str:
+        # a reaction has no time in Slack: the tick that sees it is when it is resolved, so a run
+        # cut before it recorded that says a later time; nothing else may differ
+        body = re.sub(r"<!-- outage-bot:(ledger|status) v1 \S+ -->", "", body)
+        return re.sub(r"[A-Z][a-z]{2} \d{2} [A-Z][a-z]{2} \d{2}:\d{2} [A-Z]{3,5} \(\d{2}:\d{2} UTC\)", "(time)", body)
+
+    comments = {n: sorted(neutral(c["body"]) for c in world.github.comments_on(n) if c["user"] == BOT) for n in (1, 2)}
+    issues = {n: (i.state, tuple(sorted(i.labels))) for n, i in world.github.issues.items() if n in (1, 2)}
+    led = world.ledger()
+    keys = sorted(str(m["metadata"]["event_payload"]["key"]) for cid in DEFAULT_CHANNELS.values()
+                  for m in world.slack.messages(cid) if m.get("metadata"))
+    return comments, issues, (led.incident.status, led.incident.resolved_by, led.incident.resolution, sorted(led.done)), keys
+
+
+def react_and_tick(world: World, *, cut: int | None = None, lose: bool = False) -> int:
+    """A ✅ (with a reply as the note) on the alert; the tick that sees it, cut after `cut`
+    GitHub requests; then the next tick after the cut run's lease and lock are past. Returns the
+    seen tick's GitHub request count."""
+    from bot.executor import LEASE
+
+    root = world.root()["ts"]
+    world.slack.now = T0 + timedelta(minutes=15)
+    world.slack.reply_as_user(ALERTS, root, "Rolled back to 1.2.3", user=ENG_A)
+    world.slack.react_as_user(ALERTS, root, "white_check_mark", user=ENG_A)
+    before = len(world.github.lines())
+    if cut is not None:
+        world.github.interrupt_after(cut, lose_answer=lose)
+        world.github.now = T0 + timedelta(minutes=20)
+        environ = world.github.env(SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=world.slack.api_url, GITHUB_EVENT_NAME="schedule")
+        CliRunner().invoke(cli, ["tick", "--config", world.policy, "--now", (T0 + timedelta(minutes=20)).isoformat()], env=environ)
+        world.github.resume()
+        world.tick(T0 + timedelta(minutes=20) + LEASE + timedelta(minutes=1))
+        return 0
+    world.tick(T0 + timedelta(minutes=20))
+    count = len(world.github.lines()) - before
+    world.tick(T0 + timedelta(minutes=20) + LEASE + timedelta(minutes=1))
+    return count
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, int]:
+    tmp = tmp_path_factory.mktemp("reference")
+    with FakeGitHub() as github, FakeSlack(start=T0) as slack:
+        w = declared_world(github, slack, tmp)
+        count = react_and_tick(w)
+        return snapshot(w), count
+
+
+def declared_world(github: FakeGitHub, slack: FakeSlack, tmp: Path) -> World:
+    for name, cid in DEFAULT_CHANNELS.items():
+        slack.add_channel(name, id=cid, private=name == "security-incidents")
+    w = World(github, slack, tmp)
+    github.add_issue("Checkout is down", "Every order fails.", author="reporter", at=T0 - timedelta(minutes=5))
+    github.label(1, "priority::highest", actor="reporter", at=T0)
+    event = tmp / "labeled.json"
+    github.now = T0 + timedelta(seconds=20)
+    event.write_text(json.dumps(webhook(github, "issues", "labeled", 1, sender="reporter", label="priority::highest")))
+    w.run(["handle"], T0 + timedelta(seconds=20), GITHUB_EVENT_NAME="issues", GITHUB_EVENT_PATH=str(event))
+    w.tick(T0 + timedelta(minutes=10))
+    return w
+
+
+CUTS = 16  # at least the seen tick's GitHub requests (asserted below)
+
+
+def test_the_reaction_tick_is_counted(reference: tuple[Any, int]) -> None:
+    state, count = reference
+    assert state[2][0] == "resolved" and count <= CUTS
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("cut", "lose"), [(k, lose) for k in range(CUTS) for lose in (False, True)])
+def test_a_reaction_tick_cut_after_any_request_then_ticked_again_ends_the_same(
+        tmp_path: Path, reference: tuple[Any, int], cut: int, lose: bool) -> None:
+    if cut >= reference[1]:
+        pytest.skip(f"the tick makes {reference[1]} GitHub requests")
+    with FakeGitHub() as github, FakeSlack(start=T0) as slack:
+        w = declared_world(github, slack, tmp_path)
+        react_and_tick(w, cut=cut, lose=lose)
+        state = snapshot(w)
+    assert state == reference[0]
+    keys = state[3]
+    assert len(keys) == len(set(keys))  # nothing posted twice in Slack
+
+
+def test_a_check_mark_after_the_acknowledgement_resolves_too(world: World) -> None:
+    """The alert edited to "acknowledged" carries that edit's key (chat.update replaces the
+    metadata): it is still the incident's alert."""
+    root = world.root()["ts"]
+    world.slack.react_as_user(ALERTS, root, "eyes", user=ENG_A)
+    world.tick(T0 + timedelta(minutes=20))
+    assert world.ledger().incident.status == "acknowledged"
+    world.slack.react_as_user(ALERTS, root, "heavy_check_mark", user=ENG_A)
+    world.tick(T0 + timedelta(minutes=30))
+    assert world.ledger().incident.status == "resolved"
