@@ -300,7 +300,7 @@ class Runner:
         severity of an incident writes it at once, not at the next tick."""
         if self.forge.capabilities.pinning:
             return False  # the pinned outage issue says it at once; the tick keeps the index
-        if before is None:
+        if before is None or before.outbox:  # new, or a run cut half way that this one finished
             return True
         old, new = before.incident, after.incident
         return (old.status, old.severity, old.generation) != (new.status, new.severity, new.generation)

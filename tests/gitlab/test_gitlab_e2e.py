@@ -190,7 +190,12 @@ def _status_issue(request: object) -> bool:
 
 
 def _checked(state: object) -> str:
-    return re.sub(r"_Last checked [^_]*_", "_Last checked (when)_", repr(state))
+    """The state without the status issue: an index the ticks keep (an event run writes it too
+    on GitLab, but a run cut after its last incident write leaves that to the next tick)."""
+    issues, notes = state  # type: ignore[misc]
+    status = {n for n, i in issues.items() if "outage-bot::status" in i[2]}
+    kept = ({n: i for n, i in issues.items() if n not in status}, {n: v for n, v in notes.items() if n not in status})
+    return re.sub(r"_Last checked [^_]*_", "_Last checked (when)_", repr(kept))
 
 
 def _later(at: str, late: timedelta) -> str:
@@ -225,7 +230,9 @@ def test_interrupted_after_each_request_then_rerun_reaches_the_same_end(tmp_path
             return states, costs
 
     reference, costs = scenario(None, None)
-    assert costs[0] <= 6  # the label event
+    # the label event: 5, and 2 more since it writes the status issue at once (GitLab cannot pin
+    # the outage notice: the status issue is where people watch; GitHub stays at 6)
+    assert costs[0] <= 7
     for broken, cost in enumerate(costs):
         for cut in range(cost):
             states, _ = scenario(broken, cut)
