@@ -162,7 +162,7 @@ def test_failure_past_the_retries_exits_2_then_the_next_run_finishes(pipeline: P
     assert TOKEN not in result.output
     assert len(fake.issues) == 1
     ok(pipeline.deliver_again())
-    assert len(fake.issues) == 2 and len(bot_notes(fake, 1)) == 1  # nothing twice
+    assert _incident_issues(fake) == 2 and len(bot_notes(fake, 1)) == 1  # nothing twice (and the status issue)
 
 
 # Each step: what happens, and how the pipeline is run again (GitLab's "Retry" of the failed job).
