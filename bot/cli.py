@@ -357,7 +357,13 @@ def tick(config: str | None, forge: str | None, db: str, dry_run: bool, now: str
     Example: outage-bot tick --now 2026-11-10T09:00-05:00
     """
     ctx = Context(config, forge, db, dry_run, _parse_time(now, "--now"))
-    _finish(ctx.runner().tick(), dry_run)
+    report = ctx.runner().tick()
+    heartbeat = os.environ.get("OUTAGE_BOT_HEARTBEAT_URL", "").strip()
+    if heartbeat and not report.failures and not dry_run:  # only a tick that did its work says "alive"
+        from bot.heartbeat import ping
+
+        report.lines.append(ping(heartbeat))
+    _finish(report, dry_run)
 
 
 @cli.command()

@@ -121,7 +121,7 @@ def sample_context(policy: Policy) -> dict[str, Any]:
                outage={"number": 2, "url": "https://example.org/2"}, pin="pinned",
                owner={"id": "someone", "name": UserText("someone"), "mention": "@someone", "slack": None},
                postmortem_issue={"number": 3, "url": "https://example.org/3"}, update=UserText("sample"), quiet_for=now - now,
-               reply={"who": UserText("someone"), "at": now, "text": UserText("sample")},
+               reply={"who": UserText("someone"), "at": now, "text": UserText("sample")}, since=now, forge="github",
                timeline=[{"at": now, "what": "declared (label priority::highest)", "note": UserText(""), "who": UserText("someone")}])
     return ctx
 

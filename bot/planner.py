@@ -677,6 +677,15 @@ def plan_handoffs(policy: Policy, since: datetime, now: datetime, done: frozense
     return tuple(notices)
 
 
+def plan_gap_notice(policy: Policy, since: datetime, now: datetime, forge: str, done: frozenset[str]) -> tuple[a.PostNotice, ...]:
+    """The scheduled run did not run from `since` to `now` (the caller decides it was too long):
+    the team is told once per gap, with the likely cause and the fix, in the handoff channels."""
+    ctx: dict[str, Any] = {"since": since, "now": now, "forge": forge, "slack_mentions": []}
+    return tuple(a.PostNotice(key=f"gap:{since:%Y%m%dT%H%M}:{channel}", channel=channel, template="chat/schedule_gap.txt.j2",
+                              context=ctx)
+                 for channel in handoff_channels(policy) if f"gap:{since:%Y%m%dT%H%M}:{channel}" not in done)
+
+
 def plan_chat_group(policy: Policy, now: datetime, done: frozenset[str]) -> a.SetChatGroup | None:
     """The on-call user group's members, when who is on call changed (a handoff, an override)
     since it was last set: one key per piece of a shift and its people."""

@@ -35,6 +35,7 @@ from bot.planner import (
     escalations_due,
     plan,
     plan_chat_group,
+    plan_gap_notice,
     plan_handoffs,
     route,
 )
@@ -437,7 +438,7 @@ class Runner:
         index = self._chat_reactions(index, open_sources, report)
         index = self._secret_next_due(index, before, every_one_seen=complete or secret_search)
         index = self._postmortems(index, report)
-        index = self._handoffs(index, report)
+        index = self._handoffs(index, report, gap_since=before.last_tick if stale else None)
         index = self._check_hooks(index, report, lost_event=report.lost_events > 0)
         index = self._paint_labels(index)
         # What would be written: the public index, and the private one where the forge keeps it
@@ -818,10 +819,14 @@ class Runner:
                 index = postmortem_looked_at(index, source)
         return index
 
-    def _handoffs(self, index: Index, report: Report) -> Index:
-        """The on-call handoff notices due since the last tick, posted through the executor."""
+    def _handoffs(self, index: Index, report: Report, *, gap_since: datetime | None = None) -> Index:
+        """The on-call handoff notices due since the last tick, posted through the executor;
+        and, after a gap in the schedule, the team told once (the status issue says it too)."""
         since = index.last_tick or (self.now - timedelta(minutes=15))
         notices = plan_handoffs(self.policy, since, self.now, index.done)
+        if gap_since is not None:
+            notices = plan_gap_notice(self.policy, gap_since, self.now, self.forge.name, index.done) + notices
+            index = replace(index, gap=(gap_since, self.now))
         group = plan_chat_group(self.policy, self.now, index.done)
         if not notices and group is None:
             return index

@@ -63,6 +63,8 @@ class Index:
     # confidential incident next needs the bot. A time only, never a number or a name: the tick
     # then lists the confidential kinds' issues.
     private_due: datetime | None = None
+    # The last gap in the schedule (from, to): the status issue says so for a week.
+    gap: tuple[datetime, datetime] | None = None
 
     def to_data(self, shown: frozenset[int] = frozenset()) -> dict[str, Any]:
         """Compact: one row an incident, times as seconds from a base, names and links only for
@@ -82,6 +84,7 @@ class Index:
             "labels_painted": self.labels_painted,
             "has_private": self.has_private,
             "private_due": self.private_due,
+            "gap": list(self.gap) if self.gap else None,
         }
 
     @classmethod
@@ -96,7 +99,7 @@ class Index:
                    done=frozenset(data.get("done", ())), quiet={int(n): t for n, t in data.get("quiet", {}).items()},
                    hooks_checked=data.get("hooks_checked"), hook_problem=data.get("hook_problem"),
                    labels_painted=data.get("labels_painted"), has_private=bool(data.get("has_private")),
-                   private_due=data.get("private_due"))
+                   private_due=data.get("private_due"), gap=tuple(data["gap"]) if data.get("gap") else None)  # type: ignore[arg-type]
 
 
 _ROW = ("severity", "status", "declared_at", "next_due", "seen", "eyes", "outage_issue", "outage_eyes", "flags")

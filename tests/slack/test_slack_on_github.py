@@ -72,12 +72,15 @@ def test_a_critical_incident_on_github_keeps_one_slack_thread(tmp_path: Path, wo
     # the Monday-noon handoff fell inside the incident: its notice is the alerts channel's other root
     handoffs = [m for m in workspace.roots(alerts) if key(m).startswith("handoff:")]
     assert len(handoffs) == 1 and "On-call handoff" in handoffs[0]["text"]
-    [root] = [m for m in workspace.roots(alerts) if not key(m).startswith("handoff:")]
+    # the ticks between 10 minutes and 12 hours were not run: the team is told once of the gap
+    gaps = [m for m in workspace.roots(alerts) if key(m).startswith("gap:")]
+    assert len(gaps) == 1 and "scheduled run did not run" in gaps[0]["text"]
+    [root] = [m for m in workspace.roots(alerts) if not key(m).startswith(("handoff:", "gap:"))]
     assert len(workspace.roots(users)) == 1
     assert workspace.messages(CHANNELS["announcements"]) == [] and workspace.messages(CHANNELS["security-incidents"]) == []
     replies = workspace.replies(alerts, root["ts"])
     assert sorted((m for m in workspace.messages(alerts) if m.get("bot_id")), key=lambda m: m["ts"]) == sorted(
-        [root, *handoffs, *replies], key=lambda m: m["ts"])
+        [root, *handoffs, *gaps, *replies], key=lambda m: m["ts"])
     assert len(replies) == 4  # escalated, reminder, acknowledged, resolved
     assert "Reverted to 1.2.3" in json.dumps(replies[-1], ensure_ascii=False)
     assert root["blocks"][1]["elements"][0]["text"] == "✅ *CRITICAL* · Resolved"
