@@ -28,11 +28,12 @@ ROOT = Path(__file__).resolve().parents[2]
 REPEAT = int(os.environ.get("CONVERGE_REPEAT", "20"))
 
 
-def start(github: FakeGitHub, slack: FakeSlack, args: list[str], **env: str) -> subprocess.Popen[str]:
+def start(github: FakeGitHub, slack: FakeSlack, args: list[str], at: datetime = T0 + timedelta(seconds=20),
+          **env: str) -> subprocess.Popen[str]:
+    """One `outage-bot` process, as CI starts it, with its clock at `at`."""
     environ = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT),
                **github.env(SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=slack.api_url, **env)}
-    command = [sys.executable, "-c", "from bot.cli import main; main()", *args, "--config", POLICY,
-               "--now", (T0 + timedelta(seconds=20)).isoformat()]
+    command = [sys.executable, "-c", "from bot.cli import main; main()", *args, "--config", POLICY, "--now", at.isoformat()]
     return subprocess.Popen(command, env=environ, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -76,13 +77,6 @@ def test_two_deliveries_and_a_tick_at_once_converge_every_time(tmp_path: Path) -
 LATER = T0 + timedelta(hours=12, minutes=5)  # the escalation (12h unacknowledged) is due
 
 
-def start_at(github: FakeGitHub, slack: FakeSlack, args: list[str], at: datetime, **env: str) -> subprocess.Popen[str]:
-    environ = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT),
-               **github.env(SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=slack.api_url, **env)}
-    command = [sys.executable, "-c", "from bot.cli import main; main()", *args, "--config", POLICY, "--now", at.isoformat()]
-    return subprocess.Popen(command, env=environ, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
 def comment_event(github: FakeGitHub, tmp: Path, number: int, body: str, user: str, name: str) -> str:
     cid = github.comment(number, body, user=user, at=LATER - timedelta(seconds=10))
     path = tmp / f"{name}.json"
@@ -108,9 +102,9 @@ def existing_round(tmp: Path) -> list[str]:
         github.now = LATER
         ack = comment_event(github, tmp, issue.number, "/ack", "eng-a", "ack")
         resolve = comment_event(github, tmp, issue.number, "/resolve rolled back the deploy", "eng-b", "resolve")
-        runs = [start_at(github, slack, ["handle"], LATER, GITHUB_EVENT_NAME="issue_comment", GITHUB_EVENT_PATH=path)
+        runs = [start(github, slack, ["handle"], LATER, GITHUB_EVENT_NAME="issue_comment", GITHUB_EVENT_PATH=path)
                 for path in (ack, resolve)]
-        runs.append(start_at(github, slack, ["tick"], LATER, GITHUB_EVENT_NAME="schedule"))
+        runs.append(start(github, slack, ["tick"], LATER, GITHUB_EVENT_NAME="schedule"))
         outputs = [run.communicate(timeout=300)[0] for run in runs]
         problems = [f"exit {run.returncode}: {out[-500:]}" for run, out in zip(runs, outputs) if run.returncode != 0]
         bot_comments = [c for c in github.comments_on(issue.number) if c["user"] == BOT]

@@ -59,17 +59,7 @@ class World:
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
     with FakeGitHub() as github, FakeSlack(start=T0) as slack:
-        for name, cid in DEFAULT_CHANNELS.items():
-            slack.add_channel(name, id=cid, private=name == "security-incidents")
-        w = World(github, slack, tmp_path)
-        issue = github.add_issue("Checkout is down", "Every order fails.", author="reporter", at=T0 - timedelta(minutes=5))
-        github.label(issue.number, "priority::highest", actor="reporter", at=T0)
-        event = tmp_path / "labeled.json"
-        github.now = T0 + timedelta(seconds=20)
-        event.write_text(json.dumps(webhook(github, "issues", "labeled", 1, sender="reporter", label="priority::highest")))
-        w.run(["handle"], T0 + timedelta(seconds=20), GITHUB_EVENT_NAME="issues", GITHUB_EVENT_PATH=str(event))
-        w.tick(T0 + timedelta(minutes=10))
-        yield w
+        yield declared_world(github, slack, tmp_path)
 
 
 def test_eyes_on_the_alert_by_a_person_acknowledges_once_and_stops_the_escalation(world: World) -> None:
@@ -145,16 +135,7 @@ def test_a_channel_can_keep_its_replies_to_itself(tmp_path: Path) -> None:
     policy = tmp_path / "policy.yml"
     policy.write_text(yaml.safe_dump(data), encoding="utf-8")
     with FakeGitHub() as github, FakeSlack(start=T0) as slack:
-        for name, cid in DEFAULT_CHANNELS.items():
-            slack.add_channel(name, id=cid, private=name == "security-incidents")
-        w = World(github, slack, tmp_path, policy=str(policy))
-        github.add_issue("Checkout is down", "Every order fails.", author="reporter", at=T0 - timedelta(minutes=5))
-        github.label(1, "priority::highest", actor="reporter", at=T0)
-        event = tmp_path / "labeled.json"
-        github.now = T0 + timedelta(seconds=20)
-        event.write_text(json.dumps(webhook(github, "issues", "labeled", 1, sender="reporter", label="priority::highest")))
-        w.run(["handle"], T0 + timedelta(seconds=20), GITHUB_EVENT_NAME="issues", GITHUB_EVENT_PATH=str(event))
-        w.tick(T0 + timedelta(minutes=10))
+        w = declared_world(github, slack, tmp_path, policy=str(policy))
         slack.now = T0 + timedelta(minutes=15)
         slack.reply_as_user(ALERTS, w.root()["ts"], "internal chatter", user=ENG_A)
         w.tick(T0 + timedelta(minutes=20))
@@ -216,10 +197,11 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, int]:
         return snapshot(w), count
 
 
-def declared_world(github: FakeGitHub, slack: FakeSlack, tmp: Path) -> World:
+def declared_world(github: FakeGitHub, slack: FakeSlack, tmp: Path, *, policy: str = POLICY) -> World:
+    """A critical incident declared by its label event at T0, and the tick that indexed it."""
     for name, cid in DEFAULT_CHANNELS.items():
         slack.add_channel(name, id=cid, private=name == "security-incidents")
-    w = World(github, slack, tmp)
+    w = World(github, slack, tmp, policy=policy)
     github.add_issue("Checkout is down", "Every order fails.", author="reporter", at=T0 - timedelta(minutes=5))
     github.label(1, "priority::highest", actor="reporter", at=T0)
     event = tmp / "labeled.json"

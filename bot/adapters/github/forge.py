@@ -200,19 +200,18 @@ class GitHubForge:
             ]
 
     def label_removed_by(self, number: int, label: str) -> str | None:
-        latest: tuple[datetime, str] | None = None
-        with self._calling(f"GET {self._path}/issues/{number}/events"):
-            for event in self._repo.get_issue(number).get_events():
-                if event.event == "unlabeled" and event.label.name.lower() == label.lower() and event.actor is not None:
-                    when = as_utc(event.created_at)
-                    latest = (when, event.actor.login) if latest is None or when > latest[0] else latest
+        latest = self._last_label_event(number, label, "unlabeled")
         return latest[1] if latest else None
 
     def label_added_by(self, number: int, label: str) -> tuple[datetime, str] | None:
+        return self._last_label_event(number, label, "labeled")
+
+    def _last_label_event(self, number: int, label: str, kind: str) -> tuple[datetime, str] | None:
+        """When and by whom `label` was last labeled/unlabeled, from the issue's events."""
         latest: tuple[datetime, str] | None = None
         with self._calling(f"GET {self._path}/issues/{number}/events"):
             for event in self._repo.get_issue(number).get_events():
-                if event.event == "labeled" and event.label.name.lower() == label.lower() and event.actor is not None:
+                if event.event == kind and event.label.name.lower() == label.lower() and event.actor is not None:
                     when = as_utc(event.created_at)
                     latest = (when, event.actor.login) if latest is None or when > latest[0] else latest
         return latest

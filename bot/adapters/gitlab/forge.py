@@ -241,25 +241,22 @@ class GitLabForge:
 
     def label_removed_by(self, number: int, label: str) -> str | None:
         """Who last removed `label`, from the issue's resource label events."""
-        with self._calling(f"GET {self._base}/issues/{number}/resource_label_events"):
-            events = self._issue(number).resourcelabelevents.list(per_page=PER_PAGE, get_all=True, **self._opts())
-        removals = [
-            (parse_time(e.attributes["created_at"]), str((e.attributes.get("user") or {}).get("username") or ""))
-            for e in events
-            if e.attributes.get("action") == "remove" and ((e.attributes.get("label") or {}).get("name") == label)
-        ]
-        return (max(removals)[1] or None) if removals else None
+        latest = self._last_label_event(number, label, "remove")
+        return latest[1] if latest else None
 
     def label_added_by(self, number: int, label: str) -> tuple[datetime, str] | None:
         """When and by whom `label` was last added, from the issue's resource label events."""
+        return self._last_label_event(number, label, "add")
+
+    def _last_label_event(self, number: int, label: str, action: str) -> tuple[datetime, str] | None:
         with self._calling(f"GET {self._base}/issues/{number}/resource_label_events"):
             events = self._issue(number).resourcelabelevents.list(per_page=PER_PAGE, get_all=True, **self._opts())
-        adds = [
+        found = [
             (parse_time(e.attributes["created_at"]), str((e.attributes.get("user") or {}).get("username") or ""))
             for e in events
-            if e.attributes.get("action") == "add" and ((e.attributes.get("label") or {}).get("name") == label)
+            if e.attributes.get("action") == action and ((e.attributes.get("label") or {}).get("name") == label)
         ]
-        latest = max(adds) if adds else None
+        latest = max(found) if found else None
         return latest if latest and latest[1] else None
 
     def label_added_at(self, number: int, label: str) -> datetime | None:
