@@ -8,8 +8,8 @@ an install from a git URL or a checkout); otherwise the placeholders stay and a 
 Nothing is overwritten without --force, and nothing is written unless every file can be.
 
 Two opt-ins, both off by default: --status-page (the status site on GitHub Pages or GitLab
-Pages: on GitLab the include's OUTAGE_BOT_STATUS_PAGE is set to "true"; on GitHub the workflow's
-`status-page` job waits for a repository variable, which the printed steps name) and --report
+Pages: on GitLab the include's OUTAGE_BOT_STATUS_PAGE is set to "true"; on GitHub the workflows'
+`status-page` jobs wait for a repository variable, which the printed steps name) and --report
 (the weekly report: on GitHub the workflow .github/workflows/outage-bot-report.yml is written;
 on GitLab the include holds the job, and the steps name the schedule that runs it).
 """
@@ -35,6 +35,10 @@ PLACEHOLDER_ACTION = "OWNER/outage-bot@" + "0" * 40
 PLACEHOLDER_REPOSITORY = "https://github.com/OWNER/outage-bot.git"
 PLACEHOLDER_VERSION = "COMMIT_SHA"
 GITLAB_INCLUDE = ".gitlab/ci/outage-bot.gitlab-ci.yml"
+GITHUB_WORKFLOW = ".github/workflows/outage-bot.yml"
+# The schedule in a file of its own: GitHub disables a whole workflow whose schedule has gone
+# 60 days without repository activity, so events must not share a file with it.
+GITHUB_TICK = ".github/workflows/outage-bot-tick.yml"
 GITHUB_REPORT = ".github/workflows/outage-bot-report.yml"
 STATUS_PAGE_OFF = 'OUTAGE_BOT_STATUS_PAGE: "false"'
 _SHA = re.compile(r"[0-9a-f]{40}")
@@ -147,11 +151,12 @@ def files_for(forge: str, people: list[str], origin: Origin | None, cwd: Path, *
               report: bool = False) -> dict[str, str]:
     """Repository path -> content, for what init writes."""
     wiring = {name: (WIRING / name).read_text(encoding="utf-8") for name in
-              ("github-workflow.yml", "github-report-workflow.yml", "github-issue-form.yml", "gitlab-ci.yml",
-               "gitlab-issue-template.md")}
+              ("github-workflow.yml", "github-tick-workflow.yml", "github-report-workflow.yml", "github-issue-form.yml",
+               "gitlab-ci.yml", "gitlab-issue-template.md")}
     files = {".outage-bot.yml": policy_text(people, forge)}
     if forge == "github":
-        files[".github/workflows/outage-bot.yml"] = _fill(wiring["github-workflow.yml"], origin)
+        files[GITHUB_WORKFLOW] = _fill(wiring["github-workflow.yml"], origin)
+        files[GITHUB_TICK] = _fill(wiring["github-tick-workflow.yml"], origin)
         if report:
             files[GITHUB_REPORT] = _fill(wiring["github-report-workflow.yml"], origin)
         files[".github/ISSUE_TEMPLATE/outage.yml"] = wiring["github-issue-form.yml"]
@@ -234,22 +239,23 @@ def next_steps(forge: str, remote: Remote, origin: Origin | None, people: list[s
         steps.append("Put your people in .outage-bot.yml (`people:`, `oncall:`): the placeholders page nobody.")
     if forge == "github":
         if origin is None or origin.github_action is None:
-            workflows = ".github/workflows/outage-bot.yml" + (f" and {GITHUB_REPORT}" if report else "")
+            workflows = f"{GITHUB_WORKFLOW}, {GITHUB_TICK} and {GITHUB_REPORT}" if report else f"{GITHUB_WORKFLOW} and {GITHUB_TICK}"
             steps.append(f"In {workflows}, replace OWNER/outage-bot@000...0 with the repository you take "
                          "outage-bot from and one of its commits, all 40 characters (README, \"Install in five minutes\").")
         steps += [
             (f"Slack (optional): add the repository secret SLACK_BOT_TOKEN (xoxb-...) at {web}/settings/secrets/actions "
             "(Settings > Secrets and variables > Actions), and invite the app to the policy's channels."),
             f"Check that Actions may run at {web}/settings/actions (Settings > Actions > General).",
-            ("Commit and push to the default branch. The schedule ticks every 10 minutes; "
-            f"{web}/actions/workflows/outage-bot.yml > Run workflow runs one now."),
+            ("Commit and push to the default branch. outage-bot-tick.yml ticks every 10 minutes (a file of its own: if GitHub "
+            "disables its schedule after 60 days without activity, events are still handled); "
+            f"{web}/actions/workflows/outage-bot-tick.yml > Run workflow runs one now."),
         ]
         if status_page:
             steps += [
                 (f"Status page: at {web}/settings/pages (Settings > Pages) choose Source: GitHub Actions, and add the "
                 f"repository variable OUTAGE_BOT_STATUS_PAGE with the value true at {web}/settings/variables/actions "
-                "(Settings > Secrets and variables > Actions > Variables): the workflow's status-page job then "
-                "publishes the site after every run."),
+                "(Settings > Secrets and variables > Actions > Variables): the workflows' status-page jobs then "
+                "publish the site after every run."),
                 (f"Put the site's address in .outage-bot.yml, so notices link to it:  status_page: {{url: {pages_url(forge, remote)}}}  "
                 "(the address Settings > Pages shows once it is published)."),
             ]

@@ -17,7 +17,8 @@ from bot.init import Origin, parse_remote
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
-GITHUB_FILES = [".outage-bot.yml", ".github/workflows/outage-bot.yml", ".github/ISSUE_TEMPLATE/outage.yml"]
+GITHUB_FILES = [".outage-bot.yml", ".github/workflows/outage-bot.yml", ".github/workflows/outage-bot-tick.yml",
+                ".github/ISSUE_TEMPLATE/outage.yml"]
 GITLAB_FILES = [".outage-bot.yml", ".gitlab/ci/outage-bot.gitlab-ci.yml", ".gitlab/issue_templates/Outage.md", ".gitlab-ci.yml"]
 
 
@@ -59,7 +60,7 @@ def test_github(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.exit_code == 0, result.output
     assert [line.removeprefix("wrote ") for line in result.output.splitlines() if line.startswith("wrote ")] == GITHUB_FILES
     validate()
-    schema_check("vendor.github-workflows", path / ".github/workflows/outage-bot.yml")
+    schema_check("vendor.github-workflows", path / ".github/workflows/outage-bot.yml", path / ".github/workflows/outage-bot-tick.yml")
     schema_check("vendor.github-issue-forms", path / ".github/ISSUE_TEMPLATE/outage.yml")
     policy = yaml.safe_load((path / ".outage-bot.yml").read_text(encoding="utf-8"))
     assert policy["people"] == {"a": {"name": "a", "github": "a"}, "b": {"name": "b", "github": "b"}}
@@ -67,6 +68,11 @@ def test_github(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # the steps left, with the repository's own settings pages
     assert "https://github.com/acme/shop/settings/secrets/actions" in result.output
     assert "SLACK_BOT_TOKEN" in result.output and "OWNER/outage-bot@000...0" in result.output
+    text = " ".join(result.output.split())
+    assert "In .github/workflows/outage-bot.yml and .github/workflows/outage-bot-tick.yml, replace" in text
+    # the schedule is in a file of its own (GitHub disables a whole workflow whose schedule it disables)
+    assert "https://github.com/acme/shop/actions/workflows/outage-bot-tick.yml > Run workflow" in text
+    assert "events are still handled" in text
 
 
 def test_gitlab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -164,9 +170,10 @@ def test_the_installed_source_is_pinned_when_known(tmp_path: Path, monkeypatch: 
     path = repo(tmp_path, monkeypatch, "https://github.com/acme/shop.git")
     result = init("--people", "a", "--yes")
     assert result.exit_code == 0 and "OWNER" not in result.output
-    workflow = (path / ".github/workflows/outage-bot.yml").read_text(encoding="utf-8")
-    assert f"uses: upstream/outage-bot@{'a' * 40} # v" in workflow and "OWNER/outage-bot@0" not in workflow
-    schema_check("vendor.github-workflows", path / ".github/workflows/outage-bot.yml")
+    for name in ("outage-bot.yml", "outage-bot-tick.yml"):
+        workflow = (path / ".github/workflows" / name).read_text(encoding="utf-8")
+        assert f"uses: upstream/outage-bot@{'a' * 40} # v" in workflow and "OWNER/outage-bot@0" not in workflow
+    schema_check("vendor.github-workflows", path / ".github/workflows/outage-bot.yml", path / ".github/workflows/outage-bot-tick.yml")
     gitlab = tmp_path / "gl"
     gitlab.mkdir()
     monkeypatch.chdir(gitlab)
@@ -184,17 +191,20 @@ def test_github_status_page_and_report(tmp_path: Path, monkeypatch: pytest.Monke
     result = init("--people", "a,b", "--yes", "--force", "--status-page", "--report")
     assert result.exit_code == 0, result.output
     written = [line.removeprefix("wrote ") for line in result.output.splitlines() if line.startswith("wrote ")]
-    assert written == [*GITHUB_FILES[:2], ".github/workflows/outage-bot-report.yml", GITHUB_FILES[2]]
-    schema_check("vendor.github-workflows", path / ".github/workflows/outage-bot.yml", path / ".github/workflows/outage-bot-report.yml")
-    # the workflow is the shipped one (its status-page job waits for the variable the steps name)
-    assert (path / ".github/workflows/outage-bot.yml").read_text(encoding="utf-8") == (
-        ROOT / ".github/workflows/outage-bot.yml").read_text(encoding="utf-8")
+    assert written == [*GITHUB_FILES[:3], ".github/workflows/outage-bot-report.yml", GITHUB_FILES[3]]
+    schema_check("vendor.github-workflows", *(path / ".github/workflows" / name for name in
+                                             ("outage-bot.yml", "outage-bot-tick.yml", "outage-bot-report.yml")))
+    # the workflows are the shipped ones (their status-page jobs wait for the variable the steps name)
+    for name in ("outage-bot.yml", "outage-bot-tick.yml"):
+        assert (path / ".github/workflows" / name).read_text(encoding="utf-8") == (
+            ROOT / ".github/workflows" / name).read_text(encoding="utf-8")
     text = " ".join(result.output.split())
     assert "https://github.com/Acme/shop/settings/pages" in text and "Source: GitHub Actions" in text
     assert "OUTAGE_BOT_STATUS_PAGE with the value true at https://github.com/Acme/shop/settings/variables/actions" in text
     assert "status_page: {url: https://acme.github.io/shop/}" in text  # the policy key, with the likely address
     assert "OUTAGE_BOT_REPORT with the value true" in text
-    assert ".github/workflows/outage-bot.yml and .github/workflows/outage-bot-report.yml, replace OWNER/outage-bot@000...0" in text
+    assert (".github/workflows/outage-bot.yml, .github/workflows/outage-bot-tick.yml and "
+            ".github/workflows/outage-bot-report.yml, replace OWNER/outage-bot@000...0") in text
 
 
 def test_gitlab_status_page_and_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -251,6 +261,7 @@ def test_parse_remote(url: str, forge: str | None, web: str) -> None:
 
 @pytest.mark.parametrize(("shipped", "source"), [
     ("github-workflow.yml", ".github/workflows/outage-bot.yml"),
+    ("github-tick-workflow.yml", ".github/workflows/outage-bot-tick.yml"),
     ("github-report-workflow.yml", ".github/workflows/outage-bot-report.yml"),
     ("github-issue-form.yml", ".github/ISSUE_TEMPLATE/outage.yml"),
     ("gitlab-ci.yml", "ci/outage-bot.gitlab-ci.yml"),

@@ -5,7 +5,7 @@ fake GitHub on 127.0.0.1. There is no offline Actions runner, so the two `uses:`
 played by this file: actions/setup-python gives a Python, actions/cache restores the path its
 key names from a folder standing for GitHub's cache, and saves it after a successful job.
 
-The inputs are the shipped workflow's `with:` (secrets undefined: "", as GitHub gives them). The
+The inputs are the shipped workflows' `with:` (secrets undefined: "", as GitHub gives them). The
 install step's own `pip install` runs as written, from a snapshot of this working tree as the
 action's checkout, with pip reading a local wheelhouse instead of an index (tests/ci_sandbox.py).
 
@@ -44,6 +44,7 @@ from ci_sandbox import (  # tests/ is not a package
 
 ACTION = ROOT / "action.yml"
 WORKFLOW = ROOT / ".github" / "workflows" / "outage-bot.yml"
+TICK_WORKFLOW = ROOT / ".github" / "workflows" / "outage-bot-tick.yml"  # the schedule's, apart (60-day disable)
 POLICY = ROOT / "tests" / "fixtures" / "contract_policy.yml"
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not has_wheelhouse(), reason=WHEELHOUSE_HINT)]
@@ -199,6 +200,7 @@ def test_the_action_installs_once_then_handles_and_ticks_from_its_cache(runner: 
     assert len(runner.cache) == 1  # saved after the job
 
     requests = len(fake.requests)
+    runner.workflow = TICK_WORKFLOW  # the tick's own workflow, its `command: tick`, the same virtualenv
     done, ran, warm = runner.run("schedule", None)
     assert "Install outage-bot" not in ran and "Cache outage-bot" in ran  # warm: restored, no pip
     assert "pip" not in runner.log[-1]

@@ -1,4 +1,4 @@
-"""The files users copy: the workflow, the composite action and the issue form.
+"""The files users copy: the workflows, the composite action and the issue form.
 
 Validated against their published JSON schemas with check-jsonschema's vendored copies (no
 network), then checked for what the schema cannot know: the triggers, the least privilege,
@@ -23,6 +23,7 @@ from bot.resources import default_policy_path
 
 ROOT = Path(__file__).parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "outage-bot.yml"
+TICK_WORKFLOW = ROOT / ".github" / "workflows" / "outage-bot-tick.yml"
 REPORT_WORKFLOW = ROOT / ".github" / "workflows" / "outage-bot-report.yml"
 ACTION = ROOT / "action.yml"
 FORM = ROOT / ".github" / "ISSUE_TEMPLATE" / "outage.yml"
@@ -38,6 +39,7 @@ def load(path: Path) -> Any:
     ("path", "schema"),
     [
         (WORKFLOW, "vendor.github-workflows"),
+        (TICK_WORKFLOW, "vendor.github-workflows"),
         (REPORT_WORKFLOW, "vendor.github-workflows"),
         (ACTION, "vendor.github-actions"),
         (FORM, "vendor.github-issue-forms"),
@@ -60,13 +62,23 @@ def test_the_schema_check_would_catch_a_mistake(tmp_path: Path) -> None:
     assert done.returncode != 0
 
 
+def triggers(path: Path) -> dict[str, Any]:
+    workflow = load(path)
+    return workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+
+
 def test_workflow_triggers() -> None:
-    workflow = load(WORKFLOW)
-    on = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    # Events in one file, the schedule in another: GitHub disables a workflow whose schedule
+    # went 60 days without repository activity, the whole workflow, every trigger of it. Apart,
+    # a disabled schedule stops the ticks only; events are still handled.
+    on = triggers(WORKFLOW)
+    assert set(on) == {"issues", "issue_comment", "repository_dispatch"}
     assert on["issues"]["types"] == ["labeled", "unlabeled", "opened", "closed", "reopened", "assigned"]
     assert on["issue_comment"]["types"] == ["created"]
-    assert on["schedule"] == [{"cron": "*/10 * * * *"}]
-    assert "workflow_dispatch" in on
+    assert on["repository_dispatch"]["types"] == ["outage-bot-alert"]
+    assert triggers(TICK_WORKFLOW) == {"schedule": [{"cron": "*/10 * * * *"}], "workflow_dispatch": None}
+    header = TICK_WORKFLOW.read_text(encoding="utf-8").split("\nname:")[0]
+    assert "60" in header and "disables the whole workflow" in header  # why it is a file of its own
 
 
 def test_workflow_least_privilege() -> None:
@@ -77,6 +89,10 @@ def test_workflow_least_privilege() -> None:
     # Pages' permissions only on the job that deploys, which runs only when the user opts in
     assert workflow["jobs"]["status-page"]["permissions"] == {
         "issues": "read", "contents": "read", "pages": "write", "id-token": "write"}
+    tick = load(TICK_WORKFLOW)
+    assert tick["permissions"] == {}
+    assert list(tick["jobs"]) == ["outage-bot", "status-page"]
+    assert tick["jobs"]["outage-bot"]["permissions"] == {"issues": "write", "contents": "read"}
     report = load(REPORT_WORKFLOW)
     assert report["permissions"] == {}
     [job] = report["jobs"].values()
@@ -89,24 +105,28 @@ def test_workflow_concurrency_queues_ticks_only() -> None:
     # serialises runs of one incident. Ticks share one group: a replaced pending tick loses
     # nothing. A running run is never cancelled.
     concurrency = load(WORKFLOW)["concurrency"]
-    assert concurrency["cancel-in-progress"] is False
-    assert concurrency["group"] == (
-        "outage-bot-${{ (github.event_name == 'schedule' || github.event_name == 'workflow_dispatch')"
-        " && 'tick' || github.run_id }}")
+    assert concurrency == {"group": "outage-bot-${{ github.run_id }}", "cancel-in-progress": False}
     comment = WORKFLOW.read_text(encoding="utf-8").split("concurrency:")[0].rsplit("\n\n", 1)[1]
     assert "outage-bot:lock" in comment and "never queued or cancelled" in comment
+    assert load(TICK_WORKFLOW)["concurrency"] == {"group": "outage-bot-tick", "cancel-in-progress": False}
 
 
 def test_workflow_runs_the_composite_action_pinned_to_a_commit() -> None:
-    # The action picks `handle` for issue and comment events, `tick` for the schedule and
-    # workflow_dispatch (test_action_inputs_and_command); the sample pins it to a commit with a
-    # placeholder the README explains and `outage-bot init` fills in.
+    # The action picks `handle` for issue and comment events (test_action_inputs_and_command);
+    # the tick's workflow says `tick`. The samples pin it to a commit with a placeholder the
+    # README explains and `outage-bot init` fills in.
     job = load(WORKFLOW)["jobs"]["outage-bot"]
     [checkout, action] = job["steps"]
     assert checkout["uses"].startswith("actions/checkout@") and checkout["with"] == {"persist-credentials": False}
     assert action["uses"] == "OWNER/outage-bot@" + "0" * 40
     assert action["with"] == {"slack-bot-token": "${{ secrets.SLACK_BOT_TOKEN }}"}  # github-token: the job's own
     assert not any("pip install" in step.get("run", "") for step in job["steps"])  # no package index, ever
+    tick = load(TICK_WORKFLOW)["jobs"]["outage-bot"]
+    assert "if" not in tick  # no pull request comment reaches a schedule
+    assert tick["timeout-minutes"] == job["timeout-minutes"]
+    [tick_checkout, tick_action] = tick["steps"]
+    assert tick_checkout == checkout and tick_action["uses"] == action["uses"]  # one line for init and Dependabot
+    assert tick_action["with"] == {"command": "tick", "slack-bot-token": "${{ secrets.SLACK_BOT_TOKEN }}"}
 
 
 # The status page's job (issue 14): OFF unless the repository variable says `true`; after the
@@ -121,8 +141,7 @@ def test_the_status_page_job_is_off_by_default_and_follows_every_run() -> None:
     main, job = workflow["jobs"]["outage-bot"], workflow["jobs"]["status-page"]
     assert job["if"] == OFF_UNLESS_STATUS_PAGE  # an unset variable is "": skipped, nothing published
     assert job["needs"] == "outage-bot"  # after the run, and skipped with it (comments on pull requests)
-    on = workflow.get("on", workflow.get(True))
-    assert set(on) == {"issues", "issue_comment", "repository_dispatch", "schedule", "workflow_dispatch"}  # no trigger of its own
+    assert "status-page" not in triggers(WORKFLOW)  # no trigger of its own
     assert job["environment"] == {"name": "github-pages", "url": "${{ steps.deployment.outputs.page_url }}"}
     assert job["concurrency"] == {"group": "outage-bot-status-page", "cancel-in-progress": False}
     assert job["timeout-minutes"] == main["timeout-minutes"]
@@ -135,10 +154,16 @@ def test_the_status_page_job_is_off_by_default_and_follows_every_run() -> None:
     assert "with" not in deploy  # the artifact upload-pages-artifact names, the job's token
 
 
+def test_the_tick_workflow_builds_the_status_page_after_every_tick_too() -> None:
+    # The same job in both files (the one above): the site follows events and ticks alike, and
+    # still follows events when GitHub has disabled the schedule. They share one concurrency
+    # group, which is the repository's, so the two files never deploy at once.
+    assert load(TICK_WORKFLOW)["jobs"]["status-page"] == load(WORKFLOW)["jobs"]["status-page"]
+
+
 def test_the_report_workflow_is_off_by_default() -> None:
     workflow = load(REPORT_WORKFLOW)
-    on = workflow.get("on", workflow.get(True))
-    assert on == {"schedule": [{"cron": "0 13 * * 1"}], "workflow_dispatch": None}  # weekly, or by hand
+    assert triggers(REPORT_WORKFLOW) == {"schedule": [{"cron": "0 13 * * 1"}], "workflow_dispatch": None}  # weekly, or by hand
     [job] = workflow["jobs"].values()
     assert job["if"] == "github.event_name == 'workflow_dispatch' || vars.OUTAGE_BOT_REPORT == 'true'"
     checkout, action, upload = job["steps"]
