@@ -681,9 +681,9 @@ def plan_gap_notice(policy: Policy, since: datetime, now: datetime, forge: str, 
     """The scheduled run did not run from `since` to `now` (the caller decides it was too long):
     the team is told once per gap, with the likely cause and the fix, in the handoff channels."""
     ctx: dict[str, Any] = {"since": since, "now": now, "forge": forge, "slack_mentions": []}
-    return tuple(a.PostNotice(key=f"gap:{since:%Y%m%dT%H%M}:{channel}", channel=channel, template="chat/schedule_gap.txt.j2",
-                              context=ctx)
-                 for channel in handoff_channels(policy) if f"gap:{since:%Y%m%dT%H%M}:{channel}" not in done)
+    keyed = {channel: f"gap:{since:%Y%m%dT%H%M}:{channel}" for channel in handoff_channels(policy)}
+    return tuple(a.PostNotice(key=key, channel=channel, template="chat/schedule_gap.txt.j2", context=ctx)
+                 for channel, key in keyed.items() if key not in done)
 
 
 def plan_chat_group(policy: Policy, now: datetime, done: frozenset[str]) -> a.SetChatGroup | None:

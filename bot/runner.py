@@ -39,9 +39,9 @@ from bot.planner import (
     plan_handoffs,
     route,
 )
-from bot.policy import Policy
+from bot.policy import Person, Policy
 from bot.ports import Forge, Notifier
-from bot.records import Access, ChatRoot, Comment, Issue, Release
+from bot.records import Access, ChatReply, ChatRoot, Comment, Issue, Release
 from bot.render import Renderer
 from bot.run_lock import RunLock
 from bot.status_index import (
@@ -691,56 +691,58 @@ class Runner:
 
     def _chat_reactions(self, index: Index, open_sources: dict[int, Issue], report: Report) -> Index:
         """Meltano's process happens in Slack: 👀 on the alert means "I'm on it", ✅ means
-        resolved. A CI job has no Events API endpoint, so the tick reads them: one page of each
-        team channel's history (the bot's root alerts since the oldest active incident began,
-        reactions included), and for a ✅ the thread, for the resolver's latest reply as the
-        note. Only the policy's people count (by their `slack` id): the same rule as the forge's."""
+        resolved, and the team talks in its thread. A CI job has no Events API endpoint, so the
+        tick reads them: one page of each team channel's history (the bot's root alerts since the
+        oldest active incident began, reactions and the newest reply's time included), and an
+        alert's thread once, when it has a new reply or a ✅ (whose note is the resolver's latest
+        reply). Only the policy's people count (by their `slack` id): the same rule as the forge's."""
         active = {n: e for n, e in index.entries.items() if e.status in ACTIVE}
         if not active:
             return index
-        since = min(e.declared_at for e in active.values()) - timedelta(minutes=1)
-        found: dict[int, tuple[int, Event]] = {}
-        threads: dict[int, tuple[int, Event]] = {}
-        # the team channels these incidents' alerts went to: their severity's (a kind adds its
-        # own, a confidential kind has only its own)
         policy = self.policy
-        routed = {c for e in active.values() if not e.confidential for c in route(policy, e.severity, None)}
-        if any(e.confidential for e in active.values()):
-            routed |= {c for k in policy.kinds.values() if k.confidential for c in k.notify}
-        routed |= {c for e in active.values() if not e.confidential for k in policy.kinds.values() if not k.confidential
-                   for c in k.notify}
-        for cid in [c for c in policy.channels if c in routed]:
+        since = min(e.declared_at for e in active.values()) - timedelta(minutes=1)
+        people = {p.slack: (pid, p) for pid, p in policy.people.items() if p.slack}
+        # the team channels these incidents' alerts went to: their severity's, and a kind's of
+        # the same confidentiality (a confidential kind has only its own)
+        routed: set[str] = set()
+        for e in active.values():
+            if not e.confidential:
+                routed.update(route(policy, e.severity, None))
+            routed.update(c for k in policy.kinds.values() if k.confidential == e.confidential for c in k.notify)
+        # source -> generation, and what to apply: the replies to copy, then the reaction (the
+        # first root alert of an incident that has each)
+        found: dict[int, tuple[int, Event | None, Event | None]] = {}
+        for cid in [c for c in policy.channels if c in routed and policy.channel_audience(c) == "team"]:
             notifier = self.notifiers.get(cid)
             recent = getattr(notifier, "recent_roots", None)
-            if notifier is None or recent is None or self.policy.channel_audience(cid) != "team":
+            if notifier is None or recent is None:
                 continue
             try:
-                roots = recent(channel_of(self.policy, cid), since)
+                roots = recent(channel_of(policy, cid), since)
             except ServiceError as exc:
                 report.lines.append(f"chat: {exc.detail}; 👀 and ✅ on the alerts are read again next tick")
                 continue
-            copy = policy.channels[cid].copy_replies
             for root in roots:
                 match = ROOT_KEY.match(root.key)
                 source = int(match.group(1)) if match else None
-                if source is None or source not in active:
+                if match is None or source not in active:
                     continue
-                generation = int(match.group(2))  # type: ignore[union-attr]
-                if copy and root.latest_reply and (index.last_tick is None or float(root.latest_reply) > index.last_tick.timestamp()):
-                    replies = self._chat_replies(root, notifier)
-                    if replies is not None:
-                        threads.setdefault(source, (generation, replies))
-                if source not in found and (event := self._chat_event(root, active[source], notifier)) is not None:
-                    found[source] = (generation, event)
-        for source in dict.fromkeys([*threads, *found]):
+                generation, replied, reacted = found.get(source, (int(match.group(2)), None, None))
+                new_reply = policy.channels[cid].copy_replies and bool(root.latest_reply) and (
+                    index.last_tick is None or float(root.latest_reply) > index.last_tick.timestamp())
+                replies, reaction = self._chat_events(root, active[source], notifier, people, copy=new_reply and replied is None,
+                                                      react=reacted is None)
+                found[source] = (generation, replied or replies, reacted or reaction)
+        for source, (generation, replied, reacted) in found.items():
+            if replied is None and reacted is None:
+                continue
             self._hold_lock()
             loaded = self.load(source)
             issue = open_sources.get(source) or self._as_seen(source, index.entries[source])
             ledger = loaded[0]
-            for pair in (threads.get(source), found.get(source)):  # the replies first: a ✅ ends it
-                if pair is None or ledger is None or ledger.incident.generation != pair[0] or not ledger.incident.active:
-                    continue  # nothing, or an alert of an earlier generation, or already over
-                event = pair[1]
+            for event in (e for e in (replied, reacted) if e is not None):  # the replies first: a ✅ ends it
+                if ledger is None or ledger.incident.generation != generation or not ledger.incident.active:
+                    break  # an alert of an earlier generation, or already over
                 after = self._run(replace(event, issue=issue), source, report, loaded)
                 if after is not ledger and not self.dry_run:
                     loaded = self.load(source)
@@ -748,26 +750,13 @@ class Runner:
             index = self._index_update(index, source, issue, ledger)
         return index
 
-    def _chat_replies(self, root: ChatRoot, notifier: Notifier) -> Event | None:
-        """The replies the policy's people wrote in an alert's thread, to copy to the forge."""
-        people = {p.slack: p.name or pid for pid, p in self.policy.people.items() if p.slack}
-        try:
-            replies = notifier.thread_replies(root.ref)  # type: ignore[attr-defined]
-        except ServiceError as exc:
-            self.log(f"chat: the alert's thread could not be read ({exc.detail}): its replies are copied next tick")
-            return None
-        copied = tuple((people[r.user], datetime.fromtimestamp(float(r.ts), tz=timezone.utc), r.text, r.ts)
-                       for r in replies if r.user in people and not r.by_bot and r.text.strip())
-        if not copied:
-            return None
-        blank = self._chat_reacted("outage-bot", "")
-        return replace(blank, kind=EventKind.CHAT_REPLIED, emoji=None, replies=copied)
-
-    def _chat_event(self, root: ChatRoot, entry: Entry, notifier: Notifier) -> Event | None:
-        """The reaction on a root alert that counts: a ✅ by one of the policy's people
-        resolves; else (not yet acknowledged) a 👀 by one acknowledges."""
+    def _chat_events(self, root: ChatRoot, entry: Entry, notifier: Notifier, people: dict[str, tuple[str, Person]], *,
+                     copy: bool, react: bool) -> tuple[Event | None, Event | None]:
+        """What the team did on one root alert: the replies of the policy's people to copy
+        (when `copy`: it has a new one), and (when `react`) a ✅ by one of them, which resolves
+        with that person's latest reply as the note, or else (not yet acknowledged) a 👀, which
+        acknowledges. The thread is read at most once."""
         forge = "github" if self.forge.name == "local" else self.forge.name
-        people = {p.slack: (pid, p) for pid, p in self.policy.people.items() if p.slack}
         reactions = dict(root.reactions)
 
         def first_person(names: tuple[str, ...]) -> tuple[str, str] | None:
@@ -778,19 +767,22 @@ class Runner:
                         return user, getattr(person, forge, None) or person.name or pid
             return None
 
-        resolver = first_person(CHAT_RESOLVED)
+        resolver = first_person(CHAT_RESOLVED) if react else None
+        acknowledger = first_person(("eyes",)) if react and resolver is None and entry.status == "active" else None
+        thread: list[ChatReply] = []
+        if copy or resolver is not None:
+            try:
+                thread = notifier.thread_replies(root.ref)  # type: ignore[attr-defined]
+            except ServiceError as exc:
+                self.log(f"chat: the alert's thread could not be read ({exc.detail}): its replies wait for the next tick")
+        copied = tuple((people[r.user][1].name or people[r.user][0], datetime.fromtimestamp(float(r.ts), tz=timezone.utc), r.text, r.ts)
+                       for r in thread if copy and r.user in people and not r.by_bot and r.text.strip())
+        replies = replace(self._chat_reacted("outage-bot", ""), kind=EventKind.CHAT_REPLIED, emoji=None, replies=copied) if copied else None
         if resolver is not None:
             user, actor = resolver
-            note = ""
-            try:
-                replies = notifier.thread_replies(root.ref)  # type: ignore[attr-defined]
-                note = next((r.text for r in reversed(replies) if r.user == user and not r.by_bot), "")
-            except ServiceError as exc:
-                self.log(f"chat: the alert's thread could not be read ({exc.detail}): resolved without a note")
-            comment = Comment(id=0, author=actor, body=note, created_at=self.now)
-            return self._chat_reacted(actor, "white_check_mark", comment)
-        acknowledger = first_person(("eyes",)) if entry.status == "active" else None
-        return self._chat_reacted(acknowledger[1], "eyes") if acknowledger is not None else None
+            note = next((r.text for r in reversed(thread) if r.user == user and not r.by_bot), "")
+            return replies, self._chat_reacted(actor, "white_check_mark", Comment(id=0, author=actor, body=note, created_at=self.now))
+        return replies, self._chat_reacted(acknowledger[1], "eyes") if acknowledger is not None else None
 
     def _chat_reacted(self, actor: str, emoji: str, comment: Comment | None = None) -> Event:
         # The incident's issue is filled in by the caller (as the tick has it).

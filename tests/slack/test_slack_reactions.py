@@ -85,11 +85,13 @@ def test_a_strangers_eyes_change_nothing(world: World) -> None:
 
 def test_a_check_mark_resolves_with_the_persons_latest_reply_as_the_note(world: World) -> None:
     root = world.root()["ts"]
+    world.slack.now = T0 + timedelta(minutes=15)  # new replies too: they are copied, from the same read
     world.slack.reply_as_user(ALERTS, root, "looking", user=ENG_A)
     world.slack.reply_as_user(ALERTS, root, "someone else's words", user="U0STRANGER")
     world.slack.reply_as_user(ALERTS, root, "Rolled back to 1.2.3 <!channel>", user=ENG_A)
     world.slack.react_as_user(ALERTS, root, "white_check_mark", user=ENG_A)
     world.tick(T0 + timedelta(minutes=20))
+    assert len(world.slack.calls("conversations.replies")) == 1  # the thread, read once for both
     incident = world.ledger().incident
     assert incident.status == "resolved" and incident.resolved_by == "eng-a" and incident.resolution == "Rolled back to 1.2.3 <!channel>"
     [resolved] = [b for b in world.bot_comments() if "**Resolved**" in b]
