@@ -34,14 +34,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from fake_github import BOT, FakeGitHub
-from github_helpers import webhook
+from github_helpers import Workflow
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "slack"))
 from fake_slack import TOKEN, FakeSlack  # tests/slack is not a package either
 
-from bot.cli import cli
 from bot.executor import LEASE
 from bot.ledger import decode_ledger
 
@@ -62,32 +61,11 @@ _LEFT = re.compile(r"\b(\d+h \d+m|\d+h|\d+m) left\b")
 LEFT = {"11h 55m", "11h 44m"}  # to the deadline (DECLARED + 24h) at BUSY, at AGAIN
 
 
-class Actions:
+class Actions(Workflow):
     """Runs outage-bot the way the workflow does, one job at a time, with Slack's Web API."""
 
     def __init__(self, github: FakeGitHub, slack: FakeSlack, tmp: Path) -> None:
-        self.github, self.slack, self.tmp = github, slack, tmp
-        self.runs = 0
-        tmp.mkdir(parents=True, exist_ok=True)
-
-    def handle(self, event: str, action: str, number: int, *, sender: str, at: datetime, **extra: Any) -> Result:
-        self.github.now = at
-        self.runs += 1
-        path = self.tmp / f"event-{self.runs}.json"
-        path.write_text(json.dumps(webhook(self.github, event, action, number, sender=sender, **extra)), encoding="utf-8")
-        return self._invoke(["handle"], at, GITHUB_EVENT_NAME=event, GITHUB_EVENT_PATH=str(path), GITHUB_RUN_ID=str(self.runs))
-
-    def tick(self, at: datetime) -> Result:
-        self.github.now = at
-        self.runs += 1
-        return self._invoke(["tick"], at, GITHUB_EVENT_NAME="schedule", GITHUB_RUN_ID=str(self.runs))
-
-    def _invoke(self, args: list[str], at: datetime, **env: str) -> Result:
-        environ = self.github.env(SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=self.slack.api_url, **env)
-        result = CliRunner().invoke(cli, [*args, "--config", str(POLICY), "--now", at.isoformat()], env=environ)
-        if result.exception and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return result
+        super().__init__(github, slack, tmp, policy=POLICY, slack_token=TOKEN)
 
 
 @dataclass

@@ -28,14 +28,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 from fake_github import BOT, FakeGitHub
-from github_helpers import webhook
+from github_helpers import Workflow
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "slack"))
 from fake_slack import TOKEN, FakeSlack  # tests/slack is not a package either
 
-from bot.cli import cli
 from bot.ledger import decode_ledger
 
 POLICY = Path(__file__).resolve().parents[1] / "fixtures" / "contract_policy.yml"  # people with handles
@@ -49,33 +47,11 @@ CHANNELS = {"outage-alerts": "C0ALERTS01", "troubleshooting": "C0USERS001", "ann
 _LEDGER = re.compile(r"<!-- outage-bot:(ledger|status) v1 \S+ -->")
 
 
-class Actions:
+class Actions(Workflow):
     """Runs outage-bot the way the workflow does, one job at a time, with Slack's Web API."""
 
     def __init__(self, github: FakeGitHub, slack: FakeSlack, tmp: Path) -> None:
-        self.github, self.slack, self.tmp = github, slack, tmp
-        self.runs = 0
-        tmp.mkdir(parents=True, exist_ok=True)
-
-    def handle(self, event: str, action: str, number: int, *, sender: str, at: datetime, **extra: Any) -> Result:
-        self.github.now = at
-        self.runs += 1
-        path = self.tmp / f"event-{self.runs}.json"
-        path.write_text(json.dumps(webhook(self.github, event, action, number, sender=sender, **extra)), encoding="utf-8")
-        return self._invoke(["handle"], at, GITHUB_EVENT_NAME=event, GITHUB_EVENT_PATH=str(path),
-                            GITHUB_RUN_ID=str(self.runs))
-
-    def tick(self, at: datetime) -> Result:
-        self.github.now = at
-        return self._invoke(["tick"], at, GITHUB_EVENT_NAME="schedule")
-
-    def _invoke(self, args: list[str], at: datetime, **env: str) -> Result:
-        environ = self.github.env(SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=self.slack.api_url, **env)
-        result = CliRunner().invoke(cli, [*args, "--config", str(POLICY), "--now", at.isoformat()], env=environ)
-        if result.exception and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        assert result.exit_code == 0, result.output
-        return result
+        super().__init__(github, slack, tmp, policy=POLICY, slack_token=TOKEN, strict=True)
 
 
 @dataclass
