@@ -407,6 +407,54 @@ def declare(config: str | None, forge: str | None, db: str, dry_run: bool, sever
     _finish(ctx.runner().handle(event), dry_run)
 
 
+@cli.command()
+@config_option
+@forge_options
+@click.option("--severity", default=None, help="A severity name from the policy (default: the most severe).")
+@click.option("--participants", default=None,
+              help="Who takes part: person ids from the policy, comma-separated (default: whom the severity tags now; "
+                   "\"\" for nobody).")
+@click.option("--now", default=None, help="Replace the clock (ISO-8601).")
+@_errors
+def drill(config: str | None, forge: str | None, db: str, dry_run: bool, severity: str | None, participants: str | None,
+          now: str | None) -> None:
+    """Run a whole incident as a drill on the real forge and chat: an issue opened, declared,
+    acknowledged, resolved and closed, every message starting with "DRILL — no action needed".
+    Only the participants are tagged; users' channels, pinning, post-mortems and the status
+    issue are left out. Ends with a report of each step; exit 1 if one did not happen.
+
+    Example: outage-bot drill --severity critical --participants eng-a,eng-b
+    """
+    from bot.drill import (
+        Drill,
+        DrillRenderer,
+        drill_policy,
+        dry_run_lines,
+        participants_of,
+    )
+
+    ctx = Context(config, forge, db, dry_run, _parse_time(now, "--now"))
+    real: Policy = ctx.policy
+    name = severity if severity is not None else next(iter(real.severities))
+    people = participants_of(real, name, participants, ctx.now)
+    # Everything from here on (chat notifiers included) is built from the drill's policy.
+    ctx.policy = drill_policy(real, name, people)
+    ctx.renderer = DrillRenderer(ctx.renderer)
+    run = Drill(ctx.forge, ctx.notifiers, ctx.policy, ctx.renderer, severity=name, participants=people, now=ctx.now,
+                echo=click.echo, err=lambda line: click.echo(line, err=True))
+    click.echo(f"drill: a {name} incident on {ctx.forge_name}; participants: {', '.join(people) or 'nobody'}")
+    if dry_run:
+        for line in dry_run_lines(run, run.find()):
+            click.echo(line)
+        click.echo("(dry run: nothing was written)")
+        return
+    report = run.run()
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        sys.exit(1)
+
+
 def _body(path: str) -> str:
     try:
         return NotUtf8.decode(Path(path).read_bytes(), path, "--body-file")
