@@ -23,6 +23,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "ical": ("icalendar",),
     "status-page": ("feedgen",),
     "report": ("matplotlib",),
+    "watch": ("httpx",),
 }
 
 

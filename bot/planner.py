@@ -83,7 +83,8 @@ def tag_refs(policy: Policy, severity: str, kind: str | None) -> list[str]:
 def route(policy: Policy, severity: str, kind: str | None) -> list[str]:
     """The channels told about an incident. A confidential kind (security) goes only to its own
     channels: never to users or the general alerts channel."""
-    if kind and policy.kinds[kind].confidential:
+    if kind and (policy.kinds[kind].confidential or policy.kinds[kind].notice_only):
+        # a notice-only kind (an upstream's outage) tells its own channels, users, and no team
         return list(dict.fromkeys(policy.kinds[kind].notify))
     channels = list(policy.severities[severity].notify)
     if kind:
@@ -136,6 +137,7 @@ def context(incident: Incident, policy: Policy, forge: ForgeInfo, now: datetime,
             "kind": incident.kind or "",
             "kind_description": (kind.description if kind else "") or "",
             "confidential": bool(kind and kind.confidential),
+            "notice_only": bool(kind and kind.notice_only),
             "status": incident.status,
             "declared_at": incident.declared_at,
             "severity_since": incident.severity_since,
@@ -147,7 +149,7 @@ def context(incident: Incident, policy: Policy, forge: ForgeInfo, now: datetime,
             "resolved_by": UserText(incident.resolved_by or ""),
             "resolution": UserText(incident.resolution),
             "runbook": incident.runbook or policy.runbook_for((), incident.severity, incident.kind),
-            "postmortem": severity.postmortem is not None,  # expected (the notices say so)
+            "postmortem": severity.postmortem is not None and not (kind and kind.notice_only),  # expected (the notices say so)
             "postmortem_due": incident.postmortem_due,
             "generation": incident.generation,
             "channels": list(incident.notified),
@@ -308,7 +310,8 @@ class _Planner:
         if kind and self.policy.kinds[kind].regression:
             self.regression = regression_of(self.releases, at)
         spec = self.policy.severities[severity]
-        people = resolve_people(tag_refs(self.policy, severity, kind), self.policy, self.now)
+        owed = not schedule.notice_only(self.incident, self.policy)
+        people = resolve_people(tag_refs(self.policy, severity, kind), self.policy, self.now) if owed else []
         self.incident = self.incident.with_(tagged=tuple(people))
         self.actions.append(a.TagPeople(key=f"{self.prefix}:tag", people=tuple(people),
                                         template="tag.md.j2", context=self.ctx(people, reopened=reopened)))
@@ -469,7 +472,7 @@ class _Planner:
         """Before the resolution's notices, which link it (they are written after it)."""
         assert self.incident is not None
         spec = self.policy.severities[self.incident.severity].postmortem
-        if spec is None or not spec.required:
+        if spec is None or not spec.required or schedule.notice_only(self.incident, self.policy):
             return
         kind = self.policy.kinds.get(self.incident.kind) if self.incident.kind else None
         confidential = bool(kind and kind.confidential)

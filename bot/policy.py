@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -172,6 +173,10 @@ class Kind(Strict):
     # A regression: the alert names the last release before the incident started and the one
     # before it, the last known good (one request to the forge's releases, for this kind only).
     regression: bool = False
+    # Only users are told (an upstream's outage: nothing to fix, Meltano announces it anyway):
+    # the kind's own channels only, nobody tagged, nothing to acknowledge, no escalation,
+    # reminder or deadline.
+    notice_only: bool = False
 
 
 class Labels(Strict):
@@ -182,6 +187,9 @@ class Labels(Strict):
     # one label per scope, so `incident::acknowledged` would remove it.
     active: str = "outage::active"
     status: str = "outage-bot::status"  # the status issue
+    # On every issue the bot opens for a probe or an upstream (`probes:`, `upstreams:`): how the
+    # next tick finds it again, with the marker in its body.
+    monitor: str = "outage-bot:monitor"
 
 
 class StatusComponent(Strict):
@@ -245,6 +253,61 @@ class Intake(Strict):
     sentry: list[SentryRoute] = []
 
 
+def _http_url(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("expected an http:// or https:// URL")
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
+class Probe(Strict):
+    """An HTTP check the tick runs (bot.watch): after `fail_after` failed checks in a row it
+    declares an incident on an issue it opens with the evidence; after `recover_after` good
+    checks in a row it resolves it."""
+
+    url: HttpUrl
+    method: Literal["GET", "HEAD"] = "GET"
+    expect_status: list[int] = Field([200], min_length=1)  # any of these
+    expect_body: str | None = None  # a substring the body must contain
+    max_latency: Duration | None = None  # slower than this is a failure
+    timeout: Duration = timedelta(seconds=10)
+    # Request headers; a value written `${VAR}` is read from the environment (a token), and no
+    # header value is ever printed or written.
+    headers: dict[str, str] = {}
+    fail_after: int = Field(2, ge=1)
+    recover_after: int = Field(2, ge=1)
+    severity: str
+    kind: str | None = None
+    component: str | None = None  # a status_page component: the issue gets its first label
+
+    @field_validator("expect_status", mode="before")
+    @classmethod
+    def _one_status(cls, value: object) -> object:
+        return [value] if isinstance(value, int) else value
+
+
+STATUSPAGE_LEVELS = ("none", "minor", "major", "critical")
+
+
+class Upstream(Strict):
+    """A service we depend on, read from its Statuspage-style page (`…/api/v2/status.json`, or
+    `…/api/v2/summary.json` to watch `components`): when it is not operational, an incident of
+    `kind` tells users (and links the upstream's incident); resolved when it is operational again."""
+
+    url: HttpUrl
+    components: list[str] = []  # summary.json component names we depend on; none: the page's indicator
+    # the page's indicator from which it is an outage for us: minor, major or critical
+    declare_from: Literal["minor", "major", "critical"] = "minor"
+    kind: str = "upstream"
+    severity: str | None = None  # default: the kind's default_severity, else the least severe
+    timeout: Duration = timedelta(seconds=10)
+
+
 class Policy(Strict):
     timezone: str = "UTC"
     people: dict[str, Person] = {}
@@ -256,6 +319,8 @@ class Policy(Strict):
     status_page: StatusPage = StatusPage()
     permissions: Permissions = Permissions()
     intake: Intake | None = None  # alerts from Alertmanager and Sentry (bot.intake)
+    probes: dict[str, Probe] = {}  # HTTP checks each tick runs (bot.watch)
+    upstreams: dict[str, Upstream] = {}  # status pages of services we depend on (bot.watch)
     # Runbooks by label (`area::checkout: https://...`): the most specific runbook an incident's
     # labels name, before its kind's and its severity's.
     runbooks: dict[str, str] = {}
@@ -389,8 +454,9 @@ def check_references(policy: Policy, template_names: set[str]) -> Iterator[tuple
             )
     yield from _component_problems(policy)
     yield from _intake_problems(policy, owner, kind_owner)
+    yield from _watch_problems(policy)
     own = policy.labels
-    for key in ("acknowledged", "active", "status"):
+    for key in ("acknowledged", "active", "status", "monitor"):
         label = getattr(own, key)
         if label in owner or label in kind_owner:
             yield ("labels", key), f"label {label!r} is also a severity or kind label"
@@ -464,6 +530,33 @@ def _intake_problems(policy: Policy, severity_labels: dict[str, str], kind_label
         claimed = f"severity or kind {owner!r}" if owner else f"labels.{own[label]}"
         yield ("intake", "label"), (f"label {label!r} is already claimed by {claimed} (expected: a label of its own,"
                                     " which marks the issues the bot opens for alerts)")
+
+
+def upstream_severity(policy: Policy, upstream: Upstream) -> str:
+    """The severity an upstream's incident is declared at."""
+    kind = policy.kinds.get(upstream.kind)
+    return upstream.severity or (kind.default_severity if kind else None) or list(policy.severities)[-1]
+
+
+def _watch_problems(policy: Policy) -> Iterator[tuple[Path, str]]:
+    severities, kinds = set(policy.severities), set(policy.kinds)
+    components = {c.name: c for c in policy.status_page.components or ()}
+    for section, watched in (("probes", policy.probes), ("upstreams", policy.upstreams)):
+        for name, spec in watched.items():
+            base: Path = (section, name)
+            severity = spec.severity if isinstance(spec, Probe) else upstream_severity(policy, spec)
+            if severity not in severities:
+                yield base + ("severity",), f"unknown severity {severity!r} (expected: one of {_list(severities)})"
+            if spec.kind is not None and spec.kind not in kinds:
+                hint = (" (expected: a kind such as `upstream: {labels: [upstream], notify: [users], notice_only: true}`)"
+                        if section == "upstreams" else f" (expected: one of {_list(kinds)})")
+                yield base + ("kind",), f"unknown kind {spec.kind!r}{hint}"
+            elif spec.kind is not None and policy.kinds[spec.kind].confidential:
+                yield base + ("kind",), (f"kind {spec.kind!r} is confidential, and the issue the bot opens holds the "
+                                         "evidence in the open (expected: a kind that is not confidential)")
+            if isinstance(spec, Probe) and spec.component is not None and spec.component not in components:
+                yield base + ("component",), (f"unknown component {spec.component!r} (expected: one of "
+                                              f"{_list(set(components))}, under status_page.components)")
 
 
 def _list(names: set[str]) -> str:

@@ -60,6 +60,7 @@ from bot.status_index import (
     shown,
     split,
 )
+from bot.watch.state import Check
 
 # A tick lists the issues changed in this window: the status issue is written at least every
 # HEARTBEAT, so it is in it while ticks run; the margin covers a late tick and search lag.
@@ -102,6 +103,12 @@ class Report:
             self.lines.append(f"#{number}:   {line}")
 
 
+def _http_checks(policy: Policy, now: datetime) -> tuple[dict[str, Check], dict[str, Check | None], list[str]]:
+    from bot.watch.http import check_all
+
+    return check_all(policy, now)
+
+
 class Runner:
     def __init__(self, forge: Forge, notifiers: Mapping[str, Notifier], policy: Policy, renderer: Renderer, *,
                  now: datetime, dry_run: bool = False, log: Log = lambda _: None,
@@ -122,6 +129,7 @@ class Runner:
         self.lock = RunLock(forge, run_id=self.run_id, now=now, sleep=sleep, log=log)
         self._lock_refused: ServiceError | None = None
         self._release_list: tuple[Release, ...] | None = None
+        self.checks = _http_checks  # probes and upstreams (bot.watch): replaced only by benchmarks
 
     @property
     def bot_login(self) -> str | None:
@@ -435,6 +443,10 @@ class Runner:
             ledger = self._run(event, number, report, loaded)
             index = self._index_update(index, number, issue, ledger, source_closed=True)
 
+        if policy.probes or policy.upstreams:
+            from bot.watch.run import watch
+
+            index = watch(self, index, report)
         index = self._chat_reactions(index, open_sources, report)
         index = self._secret_next_due(index, before, every_one_seen=complete or secret_search)
         index = self._postmortems(index, report)

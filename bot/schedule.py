@@ -30,7 +30,16 @@ def stamp(incident: Incident) -> str:
     return f"{incident.severity}:{incident.severity_since:%Y%m%dT%H%M%S}"
 
 
+def notice_only(incident: Incident, policy: Policy) -> bool:
+    """An incident of a `notice_only` kind (an upstream's outage) owes nothing: no
+    acknowledgement, escalation, reminder, deadline or update nudge."""
+    kind = policy.kinds.get(incident.kind) if incident.kind else None
+    return bool(kind and kind.notice_only)
+
+
 def deadline_of(incident: Incident, policy: Policy) -> datetime | None:
+    if notice_only(incident, policy):
+        return None
     within = policy.severities[incident.severity].resolve_within
     return incident.severity_since + within if within else None
 
@@ -38,7 +47,7 @@ def deadline_of(incident: Incident, policy: Policy) -> datetime | None:
 def escalations(incident: Incident, policy: Policy) -> list[Step]:
     """The steps of an unacknowledged incident: the secondary once `acknowledge_within` has
     passed, then the severity's `escalation` steps."""
-    if incident.status != "active":
+    if incident.status != "active" or notice_only(incident, policy):
         return []
     spec = policy.severities[incident.severity]
     steps: list[tuple[timedelta, tuple[str, ...]]] = []
@@ -73,7 +82,7 @@ def update_due(incident: Incident, policy: Policy, now: datetime) -> tuple[int, 
     """Users told nothing new for `update_every`: (n, due) of the nudge now due, one per
     interval since the last `/update` (or since it was declared)."""
     every = policy.severities[incident.severity].update_every
-    if not incident.active or every is None:
+    if not incident.active or every is None or notice_only(incident, policy):
         return None
     since = incident.updated_at or incident.declared_at
     n = int((now - since) / every)
@@ -91,7 +100,7 @@ def next_due(incident: Incident, policy: Policy, now: datetime) -> datetime | No
         times += [deadline - off for off in spec.reminders()]
         breach = breach_due(incident, policy, now)
         times.append(deadline if breach is None else breach[1] + spec.breach_repeat)
-    if spec.update_every is not None:
+    if spec.update_every is not None and not notice_only(incident, policy):
         since = incident.updated_at or incident.declared_at
         times.append(since + (int((now - since) / spec.update_every) + 1) * spec.update_every)
     future = [t for t in times if t > now]

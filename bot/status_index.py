@@ -17,6 +17,7 @@ from bot.incident import Incident
 from bot.policy import Policy
 from bot.records import Issue
 from bot.schedule import next_due
+from bot.watch.state import WatchState
 
 HISTORY = 30  # resolved incidents kept on the status page
 # Incidents listed by name on the status issue, most severe and newest first; the index keeps
@@ -65,6 +66,9 @@ class Index:
     private_due: datetime | None = None
     # The last gap in the schedule (from, to): the status issue says so for a week.
     gap: tuple[datetime, datetime] | None = None
+    # Probes and upstreams that are not quiet ("probes:api" -> counts, the incident declared):
+    # the forge is their only store between ticks (bot.watch).
+    watch: dict[str, WatchState] = field(default_factory=dict)
 
     def to_data(self, shown: frozenset[int] = frozenset()) -> dict[str, Any]:
         """Compact: one row an incident, times as seconds from a base, names and links only for
@@ -85,6 +89,7 @@ class Index:
             "has_private": self.has_private,
             "private_due": self.private_due,
             "gap": list(self.gap) if self.gap else None,
+            "watch": {k: s.to_data() for k, s in sorted(self.watch.items())},
         }
 
     @classmethod
@@ -99,7 +104,8 @@ class Index:
                    done=frozenset(data.get("done", ())), quiet={int(n): t for n, t in data.get("quiet", {}).items()},
                    hooks_checked=data.get("hooks_checked"), hook_problem=data.get("hook_problem"),
                    labels_painted=data.get("labels_painted"), has_private=bool(data.get("has_private")),
-                   private_due=data.get("private_due"), gap=tuple(data["gap"]) if data.get("gap") else None)  # type: ignore[arg-type]
+                   private_due=data.get("private_due"), gap=tuple(data["gap"]) if data.get("gap") else None,  # type: ignore[arg-type]
+                   watch={k: WatchState.from_data(row) for k, row in (data.get("watch") or {}).items()})
 
 
 _ROW = ("severity", "status", "declared_at", "next_due", "seen", "eyes", "outage_issue", "outage_eyes", "flags")
