@@ -4,6 +4,7 @@ notice-only kind in the planner and the schedule, and the policy's checks of bot
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -206,3 +207,21 @@ def test_bad_probe_and_upstream_entries_are_told_with_their_place(tmp_path: Path
         load(path)
     assert message in str(caught.value)
     assert str(caught.value).startswith(f"{path}:")
+
+
+@pytest.mark.parametrize("preset", ["default", "meltano"])
+def test_the_presets_commented_examples_are_valid_once_uncommented(tmp_path: Path, preset: str) -> None:
+    """The presets show probes and upstreams commented out (a tick must not reach the internet
+    on a preset); uncommented, they are a valid policy."""
+    lines, on = [], False
+    for line in (default_policy_path().parent / f"{preset}.yml").read_text(encoding="utf-8").splitlines():
+        if line.startswith(("# probes:", "# upstreams:")):
+            on = True
+        elif not line.strip():
+            on = False
+        lines.append(re.sub(r"^# ?", "", line) if on else line)
+    path = tmp_path / "policy.yml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    policy, _ = load(path)
+    assert policy.probes and policy.upstreams
+    assert policy.kinds["upstream"].notice_only
