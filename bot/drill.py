@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from bot.policy import OnCall, Policy, Severity
     from bot.ports import Forge, Notifier
     from bot.records import Comment, Issue
+    from bot.status_index import Index
 
 DRILL_MARK = "DRILL — no action needed"
 # The first paragraph of every Markdown text the bot writes during a drill.
@@ -190,12 +191,21 @@ def drill_body(policy: Policy, severity: str, participants: Sequence[str]) -> st
 # -- the runner a drill uses ---------------------------------------------------------------------------
 
 class DrillRunner(Runner):
-    """The runner, except that it never writes the status issue: an event run does where the
-    forge cannot pin (GitLab), and a drill must not appear there as an outage. (The runner
-    does not read `status_page.enabled`, hence this override.)"""
+    """The runner, except that it never writes the status issue: an event run indexes the
+    incident where the forge cannot pin (GitLab), and a drill must not appear there as an
+    outage. (The runner does not read `status_page.enabled`, hence these overrides.) Where the
+    runner checks the status issue after every event (`_status_after_event`), a drill's run
+    does not read it either, nor speak for the schedule: overdue ticks are said by the next
+    real run."""
 
-    def _index_now(self, ledger: Ledger, report: Report, *, source_closed: bool = False, issue: Issue | None = None) -> None:
-        report.lines.append(f"#{ledger.incident.source}: a drill: the status issue is not written")
+    def _status_after_event(self, event: Event, before: Ledger | None, ledger: Ledger | None, report: Report, *,
+                            stranger_closed: bool) -> None:
+        if ledger is not None:
+            report.lines.append(f"#{ledger.incident.source}: a drill: the status issue is not written")
+
+    def _save_index(self, status_issue: Issue | None, index: Index, report: Report, *, confidential: bool = False) -> None:
+        """Whatever path an event run takes to the status issue, this is where it is written:
+        never in a drill (tests/test_drill.py checks it on a forge that cannot pin)."""
 
 
 # -- what happened -------------------------------------------------------------------------------------
