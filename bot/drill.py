@@ -579,7 +579,7 @@ def dry_run_lines(drill: Drill, existing: Issue | None) -> list[str]:
         incident = planned.incident
         lines.append(f"would {name}{f' as {actor}' if name != 'declare' else ''}:")
         lines += [f"  {note}".replace("#0", "the drill issue") for note in planned.notes]
-        lines += [f"  would {action.describe()}" for action in planned.actions]
+        lines += [f"  would {action.describe()}  [key {action.key}]" for action in planned.actions]
     outage = ", and close the outage issue" if policy.severities[severity].outage_issue else ""
     lines.append(f"would remove the severity label from the drill issue and close it{outage}")
     missing = [cid for cid in route(policy, severity, None) if cid not in drill.notifiers]
