@@ -680,10 +680,15 @@ def plan_handoffs(policy: Policy, since: datetime, now: datetime, done: frozense
     return tuple(notices)
 
 
-def plan_gap_notice(policy: Policy, since: datetime, now: datetime, forge: str, done: frozenset[str]) -> tuple[a.PostNotice, ...]:
+def plan_gap_notice(policy: Policy, since: datetime, now: datetime, forge: str, done: frozenset[str], *,
+                    ongoing: bool = False, schedule: str = "") -> tuple[a.PostNotice, ...]:
     """The scheduled run did not run from `since` to `now` (the caller decides it was too long):
-    the team is told once per gap, with the likely cause and the fix, in the handoff channels."""
-    ctx: dict[str, Any] = {"since": since, "now": now, "forge": forge, "slack_mentions": []}
+    the team is told once per gap, with the likely cause and the fix, in the handoff channels.
+    `ongoing`: an event run noticed it, no tick has run since; `schedule`: what the forge said
+    of the tick's workflow (GitHub: "re-enabled", "disabled_inactivity", ...). The key is the
+    gap's start: the tick that ends the gap does not say it again."""
+    ctx: dict[str, Any] = {"since": since, "now": now, "forge": forge, "slack_mentions": [], "ongoing": ongoing,
+                           "schedule": schedule}
     keyed = {channel: f"gap:{since:%Y%m%dT%H%M}:{channel}" for channel in handoff_channels(policy)}
     return tuple(a.PostNotice(key=key, channel=channel, template="chat/schedule_gap.txt.j2", context=ctx)
                  for channel, key in keyed.items() if key not in done)

@@ -308,6 +308,20 @@ class Upstream(Strict):
     timeout: Duration = timedelta(seconds=10)
 
 
+class Ticks(Strict):
+    """The schedule that runs `outage-bot tick`, as far as the bot needs to know it: every run,
+    event or tick, says so once when ticks are overdue (bot.runner)."""
+
+    every: Duration = timedelta(minutes=10)  # the shipped wiring's schedule
+    # No tick recorded for this long: overdue. Default: twice `every`, and at least an hour,
+    # because the status issue records a quiet tick only every 30 minutes and GitHub starts
+    # scheduled runs late under load (a notice that cries wolf would be muted).
+    overdue_after: Duration | None = None
+
+    def overdue(self) -> timedelta:
+        return self.overdue_after or max(2 * self.every, timedelta(hours=1))
+
+
 class Policy(Strict):
     timezone: str = "UTC"
     people: dict[str, Person] = {}
@@ -321,6 +335,7 @@ class Policy(Strict):
     intake: Intake | None = None  # alerts from Alertmanager and Sentry (bot.intake)
     probes: dict[str, Probe] = {}  # HTTP checks each tick runs (bot.watch)
     upstreams: dict[str, Upstream] = {}  # status pages of services we depend on (bot.watch)
+    ticks: Ticks = Ticks()
     # Runbooks by label (`area::checkout: https://...`): the most specific runbook an incident's
     # labels name, before its kind's and its severity's.
     runbooks: dict[str, str] = {}

@@ -46,7 +46,6 @@ from bot.render import Renderer
 from bot.run_lock import RunLock
 from bot.status_index import (
     HEARTBEAT,
-    STALE_TICK,
     Entry,
     Index,
     confidential,
@@ -63,6 +62,8 @@ from bot.status_index import (
 from bot.watch.state import Check
 
 # A tick lists the issues changed in this window: the status issue is written at least every
+# The shipped GitHub wiring's scheduled workflow (bot/wiring/github-tick-workflow.yml).
+TICK_WORKFLOW = "outage-bot-tick.yml"
 # HEARTBEAT, so it is in it while ticks run; the margin covers a late tick and search lag.
 LOOKBACK = HEARTBEAT + timedelta(minutes=10)
 
@@ -298,10 +299,56 @@ class Runner:
         before = self.load(number)
         ledger = self._run(event, number, report, before)
         stranger_closed = ledger is not None and closed_not_resolved(ledger) and not (before[0] and closed_not_resolved(before[0]))
-        if ledger is not None and not self.dry_run and not report.failures and (stranger_closed or self._status_news(before[0], ledger)):
-            self._index_now(ledger, report, source_closed=stranger_closed,
-                            issue=event.issue if event.issue.number == ledger.incident.source else None)
+        self._status_after_event(event, before[0], ledger, report, stranger_closed=stranger_closed)
         return report
+
+    def _status_after_event(self, event: Event, before: Ledger | None, ledger: Ledger | None, report: Report, *,
+                            stranger_closed: bool) -> None:
+        """After an event run: the incident indexed now where people watch the status issue
+        (GitLab; and a stranger's close, which takes it out of the tick's listing), and, from a
+        run that acted on an incident, whether ticks are overdue. One read of the status issue
+        for both; a run that acted on nothing reads nothing."""
+        index_it = ledger is not None and not self.dry_run and not report.failures and (stranger_closed or self._status_news(before, ledger))
+        acted = any(planned.actions for _, planned, _ in report.plans)
+        if not index_it and not (acted and not self.dry_run):
+            return
+        statuses = self._status_issues(self.forge.search_open_issues([self.policy.labels.status]))
+        index, public_issue, private_issue = self._read_index(statuses)
+        updated = index
+        if index_it and ledger is not None:
+            source = event.issue if event.issue.number == ledger.incident.source else self.forge.get_issue(ledger.incident.source)
+            updated = self._index_update(updated, source.number, source, ledger, source_closed=stranger_closed)
+        updated = self._overdue_ticks(updated, report)
+        if updated != index:
+            self._save_split(index, updated, public_issue, private_issue, report)
+
+    def _overdue_ticks(self, index: Index, report: Report) -> Index:
+        """Ticks overdue (none recorded for `ticks.overdue`): the team is told once per gap,
+        from an event run, since a stopped schedule runs no tick that could say it. On GitHub
+        the tick's workflow is re-enabled when GitHub disabled it and the token may. The key is
+        the gap's start, so the tick that ends the gap, and every other run, says nothing more."""
+        last = index.last_tick
+        if last is None or self.now - last <= self.policy.ticks.overdue():
+            return index
+        if not plan_gap_notice(self.policy, last, self.now, self.forge.name, index.done, ongoing=True):
+            return index  # told already
+        if not self._hold_lock():
+            return index  # another run holds it: the next run says it
+        schedule = ""
+        enable = getattr(self.forge, "enable_schedule", None)
+        if enable is not None and not self.dry_run:
+            try:
+                schedule = enable(TICK_WORKFLOW)
+            except ServiceError as exc:
+                self.log(f"the tick's workflow: {exc.detail}")
+        notices = plan_gap_notice(self.policy, last, self.now, self.forge.name, index.done, ongoing=True, schedule=schedule)
+        outcome = Outcome()
+        done = self.executor().post_notices(notices, outcome)
+        report.failures.extend(outcome.failures)
+        report.lines.extend(f"ticks overdue: {line}" for line in outcome.performed)
+        if schedule == "re-enabled":
+            report.lines.append(f"ticks overdue: GitHub had disabled {TICK_WORKFLOW}: re-enabled")
+        return replace(index, done=index.done | frozenset(done), gap=(last, self.now))
 
     def _status_news(self, before: Ledger | None, after: Ledger) -> bool:
         """Where the forge cannot pin the outage notice (GitLab), the status issue is where
@@ -313,16 +360,6 @@ class Runner:
             return True
         old, new = before.incident, after.incident
         return (old.status, old.severity, old.generation) != (new.status, new.severity, new.generation)
-
-    def _index_now(self, ledger: Ledger, report: Report, *, source_closed: bool = False, issue: Issue | None = None) -> None:
-        """Put one incident in the status index now. Also when its source issue was closed (or
-        unlabeled) by someone who may not resolve: it leaves the tick's listing, so no tick
-        would remind or escalate it otherwise. (The tick keeps the index otherwise.)"""
-        index, public_issue, private_issue = self._read_index(
-            self._status_issues(self.forge.search_open_issues([self.policy.labels.status])))
-        issue = issue or self.forge.get_issue(ledger.incident.source)  # the event's own, when it is on it
-        updated = self._index_update(index, issue.number, issue, ledger, source_closed=source_closed)
-        self._save_split(index, updated, public_issue, private_issue, report)
 
     def _stored(self, index: Index) -> tuple[Index, Index | None]:
         public, private = split(index)
@@ -391,7 +428,7 @@ class Runner:
         outage_changed = {} if complete else self._changed_outage_issues(listed, index, open_sources)
         index = self._closed_outage_issues(listed, index, open_sources, report)
         outages = self._outage_issues(index, new=any(n not in index.entries and n not in index.quiet for n in open_sources))
-        stale = index.last_tick is not None and self.now - index.last_tick > STALE_TICK
+        stale = index.last_tick is not None and self.now - index.last_tick > policy.ticks.overdue()
 
         for number, issue in open_sources.items():
             severity = policy.severity_of(issue.labels)
@@ -465,7 +502,7 @@ class Runner:
 
     def _added_meanwhile(self, index: Index, before: Index, public: Issue | None, private: Issue | None) -> Index:
         """The index was read before this tick took the run lock, and it had to wait for it:
-        the run it waited for may have indexed an incident (`_index_now`). Read the status
+        the run it waited for may have indexed an incident (`_status_after_event`). Read the status
         issues again, under the lock, and keep what was added meanwhile."""
         statuses = [self.forge.get_issue(i.number, fresh=True) for i in (public, private) if i is not None]
         now, _, _ = self._read_index(self._status_issues(statuses))

@@ -24,7 +24,6 @@ HISTORY = 30  # resolved incidents kept on the status page
 # every one (2,000 fit: GitHub's issue body holds 65,536 characters), the page says how many more.
 SHOWN = 50
 HEARTBEAT = timedelta(minutes=30)  # the index records the tick at least this often
-STALE_TICK = timedelta(hours=1)  # a gap longer than this is reported in the outage issue
 HOOK_CHECK = timedelta(days=1)  # how often the tick asks the forge whether its webhook still works
 
 

@@ -130,6 +130,9 @@ class FakeGitHub:
         self.comments: dict[int, dict[str, Any]] = {}  # id -> {issue, user, body, created_at, updated_at}
         self.labels: dict[str, dict[str, Any]] = {}  # lower name -> {name, color, description}
         self.releases: list[dict[str, Any]] = []
+        # .github/workflows/<file> -> its state: active, disabled_inactivity, disabled_manually, ...
+        self.workflows: dict[str, str] = {}
+        self.actions_write = False  # may the token enable a workflow (`permissions: actions: write`)
         self.roles: dict[str, str] = {}  # login -> role_name
         self.pinned: list[int] = []
         self._ids = 1000
@@ -605,6 +608,8 @@ class FakeGitHub:
             ("PATCH", rf"{repo}/labels/([^/]+)", self._edit_label),
             ("DELETE", rf"{repo}/labels/([^/]+)", self._delete_label),
             ("GET", rf"{repo}/releases", self._releases),
+            ("GET", rf"{repo}/actions/workflows/([^/]+)", self._workflow),
+            ("PUT", rf"{repo}/actions/workflows/([^/]+)/enable", self._enable_workflow),
             ("GET", rf"{repo}/collaborators/([^/]+)/permission", self._permission),
         ]
         return [(m, re.compile(p), a) for m, p, a in table]
@@ -843,6 +848,36 @@ class FakeGitHub:
             self.releases.append({"id": self._next_id(), "tag_name": tag, "name": f"Release {tag}", "draft": draft,
                                   "prerelease": False, "created_at": stamp(at), "published_at": None if draft else stamp(at),
                                   "html_url": f"https://github.com/{self.full_name}/releases/tag/{tag}"})
+
+    def _workflow_file(self, ref: str) -> str | None:
+        """A workflow by its file name or its id (GitHub takes either)."""
+        for i, name in enumerate(sorted(self.workflows), 1):
+            if ref in (name, str(161000 + i)):
+                return name
+        return None
+
+    def _workflow(self, r: Recorded, ref: str) -> tuple[int, dict[str, str], Any]:
+        # GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}: the workflow object
+        name = self._workflow_file(ref)
+        if name is None:
+            return 404, {}, {"message": "Not Found", "documentation_url": DOCS}
+        wid = 161001 + sorted(self.workflows).index(name)
+        return 200, {}, {
+            "id": wid, "node_id": f"W_kwDOfake{wid}", "name": name.removesuffix(".yml"), "path": f".github/workflows/{name}",
+            "state": self.workflows[name], "created_at": "2026-01-08T23:48:37.000-08:00",
+            "updated_at": "2026-01-08T23:50:21.000-08:00", "url": f"{self.base_url}/repos/{self.full_name}/actions/workflows/{wid}",
+            "html_url": f"https://github.com/{self.full_name}/blob/main/.github/workflows/{name}",
+            "badge_url": f"https://github.com/{self.full_name}/workflows/{name}/badge.svg"}
+
+    def _enable_workflow(self, r: Recorded, ref: str) -> tuple[int, dict[str, str], Any]:
+        # PUT .../actions/workflows/{workflow_id}/enable: 204; needs `actions: write`
+        name = self._workflow_file(ref)
+        if name is None:
+            return 404, {}, {"message": "Not Found", "documentation_url": DOCS}
+        if not self.actions_write:
+            return 403, {}, {"message": "Resource not accessible by integration", "documentation_url": DOCS}
+        self.workflows[name] = "active"
+        return 204, {}, None
 
     def _releases(self, r: Recorded) -> tuple[int, dict[str, str], Any]:
         # GET /repos/{owner}/{repo}/releases: newest first, paginated

@@ -240,6 +240,26 @@ class GitHubForge:
                  for r in data or [] if isinstance(r, dict) and not r.get("draft") and r.get("published_at")]
         return sorted(found, key=lambda r: r.at, reverse=True)
 
+    def enable_schedule(self, workflow: str) -> str:
+        """The tick's workflow (a file name under .github/workflows), re-enabled if GitHub
+        disabled it: "active", "re-enabled", "missing", or its state ("disabled_inactivity",
+        ...) when the token may not enable it (that needs `actions: write`). GET, then PUT
+        .../enable only when disabled; enabling is idempotent, so a lost answer is no harm."""
+        path = f"{self._path}/actions/workflows/{workflow}"
+        try:
+            with self._calling(f"GET {path}", allow={404}):
+                state = str(self._repo.get_workflow(workflow).state)
+        except GithubException:
+            return "missing"
+        if not state.startswith("disabled"):
+            return state
+        try:
+            with self._calling(f"PUT {path}/enable", allow={403}):
+                enabled = self._repo.get_workflow(workflow).enable()
+        except GithubException:  # 403: the token lacks `actions: write`
+            return state
+        return "re-enabled" if enabled else state
+
     def search_open_issues(self, labels: Sequence[str]) -> list[Issue]:
         """Every open issue with any of the labels, past search's 1,000-result cap (see
         `_search`): a repository may have 2,000 active incidents."""
