@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.errors import OutageBotError, ServiceError, UserError
 from bot.ledger import keys_in, outage_source
+from bot.policy import DRILL_LABEL
 from bot.render import Renderer
 from bot.runner import Report, Runner
 
@@ -47,8 +48,6 @@ if TYPE_CHECKING:
 DRILL_MARK = "DRILL — no action needed"
 # The first paragraph of every Markdown text the bot writes during a drill.
 DRILL_NOTE = f"{DRILL_MARK}: this is an incident-response drill (`outage-bot drill`), not an incident."
-# On the drill's issue beside the severity label: the policy has no label of its own for drills.
-DRILL_LABEL = "outage-bot:drill"
 DRILL_ACTOR = "outage-bot drill"
 RESOLUTION = "DRILL over"
 
@@ -197,6 +196,8 @@ class DrillRunner(Runner):
     runner checks the status issue after every event (`_status_after_event`), a drill's run
     does not read it either, nor speak for the schedule: overdue ticks are said by the next
     real run."""
+
+    drill = True  # the one runner that acts on a drill's issue (the others leave it alone)
 
     def _status_after_event(self, event: Event, before: Ledger | None, ledger: Ledger | None, report: Report, *,
                             stranger_closed: bool) -> None:

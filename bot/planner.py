@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from bot import actions as a
@@ -677,6 +677,36 @@ def plan_handoffs(policy: Policy, since: datetime, now: datetime, done: frozense
             key = f"handoff:{shift.start:%Y%m%dT%H%M}:{channel}"
             if key not in done:
                 notices.append(a.PostNotice(key=key, channel=channel, template="chat/handoff.txt.j2", context=ctx))
+    return tuple(notices)
+
+
+DRILL_REMINDER_WINDOW = timedelta(days=7)  # a tick this late after the date still reminds
+
+
+def plan_drill_reminder(policy: Policy, now: datetime, done: frozenset[str]) -> tuple[a.PostNotice, ...]:
+    """On each `drills.remind_on` date (at `drills.at` in the policy's zone), a reminder to run
+    `outage-bot drill`, once a date and channel: the first tick within a week of it posts it."""
+    drills = policy.drills
+    if drills is None:
+        return ()
+    channels = list(drills.notify) or handoff_channels(policy) or (["alerts"] if "alerts" in policy.channels else [])
+    local = now.astimezone(policy.tz)
+    notices: list[a.PostNotice] = []
+    for year in (local.year - 1, local.year):
+        for text in drills.remind_on:
+            month, day = (int(part) for part in text.split("-"))
+            try:
+                moment = datetime(year, month, day, drills.at.hour, drills.at.minute, tzinfo=policy.tz)
+            except ValueError:  # 02-29 in a year without it
+                continue
+            if not moment <= now < moment + DRILL_REMINDER_WINDOW:
+                continue
+            severity = drills.severity or next(iter(policy.severities))
+            ctx: dict[str, Any] = {"date": moment, "severity": severity, "slack_mentions": []}
+            for channel in channels:
+                key = f"drill-reminder:{moment.astimezone(timezone.utc):%Y%m%dT%H%M}:{channel}"
+                if key not in done:
+                    notices.append(a.PostNotice(key=key, channel=channel, template="chat/drill_reminder.txt.j2", context=ctx))
     return tuple(notices)
 
 

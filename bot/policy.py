@@ -31,6 +31,9 @@ Duration = Annotated[timedelta, BeforeValidator(parse_duration), PlainSerializer
 ONCALL_REFS = ("oncall.primary", "oncall.secondary")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DEFAULT_REMINDERS = (timedelta(hours=12), timedelta(hours=4), timedelta(hours=1))
+# On a drill's issue (`outage-bot drill`), beside its severity label: every other run leaves
+# that issue to the drill, so nothing is done for it under the real policy.
+DRILL_LABEL = "outage-bot:drill"
 
 
 class Strict(BaseModel):
@@ -322,6 +325,26 @@ class Ticks(Strict):
         return self.overdue_after or max(2 * self.every, timedelta(hours=1))
 
 
+class Drills(Strict):
+    """A reminder to run `outage-bot drill` (Meltano tests its incident response once a year):
+    the tick posts it once on each date, in `notify` (default: the on-call handoff channels)."""
+
+    remind_on: list[str] = Field(min_length=1)  # "MM-DD", every year, e.g. ["03-01"]
+    at: time = time(10, 0)  # in the policy's time zone
+    notify: list[str] = []
+    severity: str | None = None  # the drill to suggest (default: the most severe)
+
+    @field_validator("remind_on")
+    @classmethod
+    def _month_days(cls, value: list[str]) -> list[str]:
+        for text in value:
+            try:
+                datetime.strptime(f"2024-{text}", "%Y-%m-%d")  # a leap year: 02-29 is a date
+            except ValueError:
+                raise ValueError(f"{text!r} is not a month and day (expected: MM-DD, like 03-01)") from None
+        return value
+
+
 class Policy(Strict):
     timezone: str = "UTC"
     people: dict[str, Person] = {}
@@ -336,6 +359,7 @@ class Policy(Strict):
     probes: dict[str, Probe] = {}  # HTTP checks each tick runs (bot.watch)
     upstreams: dict[str, Upstream] = {}  # status pages of services we depend on (bot.watch)
     ticks: Ticks = Ticks()
+    drills: Drills | None = None  # a yearly (or more) reminder to run `outage-bot drill`
     # Runbooks by label (`area::checkout: https://...`): the most specific runbook an incident's
     # labels name, before its kind's and its severity's.
     runbooks: dict[str, str] = {}
@@ -470,6 +494,11 @@ def check_references(policy: Policy, template_names: set[str]) -> Iterator[tuple
     yield from _component_problems(policy)
     yield from _intake_problems(policy, owner, kind_owner)
     yield from _watch_problems(policy)
+    if policy.drills is not None:
+        yield from notifies(("drills", "notify"), policy.drills.notify)
+        if policy.drills.severity is not None and policy.drills.severity not in policy.severities:
+            yield ("drills", "severity"), (f"unknown severity {policy.drills.severity!r} "
+                                           f"(expected: one of {_list(set(policy.severities))})")
     own = policy.labels
     for key in ("acknowledged", "active", "status", "monitor"):
         label = getattr(own, key)

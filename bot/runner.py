@@ -35,11 +35,12 @@ from bot.planner import (
     escalations_due,
     plan,
     plan_chat_group,
+    plan_drill_reminder,
     plan_gap_notice,
     plan_handoffs,
     route,
 )
-from bot.policy import Person, Policy
+from bot.policy import DRILL_LABEL, Person, Policy
 from bot.ports import Forge, Notifier
 from bot.records import Access, ChatReply, ChatRoot, Comment, Issue, Release
 from bot.render import Renderer
@@ -111,6 +112,7 @@ def _http_checks(policy: Policy, now: datetime) -> tuple[dict[str, Check], dict[
 
 
 class Runner:
+    drill = False  # bot.drill.DrillRunner: the one runner that acts on a drill's issue
     def __init__(self, forge: Forge, notifiers: Mapping[str, Notifier], policy: Policy, renderer: Renderer, *,
                  now: datetime, dry_run: bool = False, log: Log = lambda _: None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
@@ -288,6 +290,9 @@ class Runner:
         if event.kind == EventKind.COMMENTED and event.comment and self.bot_login and event.comment.author.lower() == self.bot_login.lower():
             report.lines.append("a comment of the bot's own: nothing to do")
             return report
+        if DRILL_LABEL in issue.labels and not self.drill:
+            report.lines.append(f"#{issue.number} is a drill's issue: left to `outage-bot drill`")
+            return report
         source = self._outage_source(issue)
         number = source if source is not None else issue.number
         if self._asks_permission(event) and (event.actor_trusted or self._trusted(event.actor)):
@@ -411,7 +416,7 @@ class Runner:
         index, status_issue, private_issue = self._read_index(statuses)
         before = index
         open_sources = {i.number: i for i in listed if i not in statuses and i.is_open and policy.severity_of(i.labels)
-                        and self._outage_source(i) is None}
+                        and self._outage_source(i) is None and DRILL_LABEL not in i.labels}
         secret_search = not complete and self._secret_due(index)
         if secret_search:
             # GitHub keeps no index of confidential incidents: list them when one is due.
@@ -862,12 +867,14 @@ class Runner:
 
     def _handoffs(self, index: Index, report: Report, *, gap_since: datetime | None = None) -> Index:
         """The on-call handoff notices due since the last tick, posted through the executor;
-        and, after a gap in the schedule, the team told once (the status issue says it too)."""
+        after a gap in the schedule, the team told once (the status issue says it too); and
+        the yearly drill reminder (policy `drills:`)."""
         since = index.last_tick or (self.now - timedelta(minutes=15))
         notices = plan_handoffs(self.policy, since, self.now, index.done)
         if gap_since is not None:
             notices = plan_gap_notice(self.policy, gap_since, self.now, self.forge.name, index.done) + notices
             index = replace(index, gap=(gap_since, self.now))
+        notices += plan_drill_reminder(self.policy, self.now, index.done)
         group = plan_chat_group(self.policy, self.now, index.done)
         if not notices and group is None:
             return index

@@ -9,6 +9,7 @@ something is due or the issue changed since the bot last looked. Pure functions 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -24,6 +25,7 @@ HISTORY = 30  # resolved incidents kept on the status page
 # every one (2,000 fit: GitHub's issue body holds 65,536 characters), the page says how many more.
 SHOWN = 50
 HEARTBEAT = timedelta(minutes=30)  # the index records the tick at least this often
+DONE_KEPT = 200  # keys of global actions kept: the newest, by the time each names
 HOOK_CHECK = timedelta(days=1)  # how often the tick asks the forge whether its webhook still works
 
 
@@ -80,7 +82,7 @@ class Index:
             "rows": rows,
             "history": list(self.history),
             "last_tick": self.last_tick,
-            "done": sorted(self.done)[-200:],
+            "done": newest_keys(self.done, DONE_KEPT),
             "quiet": {str(n): t for n, t in self.quiet.items()},
             "hooks_checked": self.hooks_checked,
             "hook_problem": self.hook_problem,
@@ -108,6 +110,19 @@ class Index:
 
 
 _ROW = ("severity", "status", "declared_at", "next_due", "seen", "eyes", "outage_issue", "outage_eyes", "flags")
+
+
+_STAMP = re.compile(r"\d{8}T\d{4}")
+
+
+def newest_keys(keys: frozenset[str], keep: int) -> list[str]:
+    """The `keep` newest keys, by the time each names (handoff:20261109T1200:alerts): a key that
+    is still needed is recent. (Sorted by name alone, every `gap:` and `drill-reminder:` key
+    would go before the `handoff:` keys once there are more than `keep`.)"""
+    def when(key: str) -> str:
+        found = _STAMP.search(key)
+        return found.group(0) if found else ""
+    return sorted(sorted(keys, key=lambda k: (when(k), k))[-keep:])
 
 
 def _seconds(moment: datetime | None, base: int, *, up: bool = False) -> int | None:

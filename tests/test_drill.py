@@ -439,3 +439,22 @@ def test_where_the_forge_cannot_pin_the_drill_still_writes_no_status_issue(tmp_p
     Runner(Unpinned(forge), {}, policy, renderer, now=T0).handle(  # type: ignore[arg-type]
         Event(kind=EventKind.LABELED, issue=labeled, actor="someone", at=T0, labels_added=("priority::high",)))
     assert len(status_issues(forge)) == 1
+
+
+# -- every other run leaves a drill's issue alone ---------------------------------------------------
+
+def test_runs_under_the_real_policy_leave_a_drills_issue_to_the_drill(tmp_path: Path) -> None:
+    """A drill's issue carries a severity label: a webhook run or a tick that reaches it in the
+    drill's seconds (or after a drill that crashed) must not declare it under the real policy,
+    which would page real people."""
+    from bot.events import EventKind
+    from bot.policy import DRILL_LABEL
+    from tests.core_helpers import Sandbox
+
+    box = Sandbox(tmp_path / "real")
+    issue = box.open_issue("DRILL: incident-response drill (critical)", labels=("priority::highest", DRILL_LABEL))
+    report = box.runner().handle(box.event(EventKind.LABELED, issue.number, labels_added=("priority::highest",)))
+    assert any("drill's issue" in line for line in report.lines)
+    box.runner().tick()
+    assert box.chat.messages() == []
+    assert [c for c in box.forge.list_comments(issue.number)] == []
