@@ -140,6 +140,8 @@ def check_templates(policy: Policy, renderer: Renderer) -> list[Problem]:
                       "hook_problem": "webhook 1 (https://gitlab.example.com/hook) is disabled"}
         elif name == "stale_tick.md.j2":
             sample = {"since": ctx["now"], "now": ctx["now"], "forge": "github"}
+        elif name == "chat/drill_reminder.txt.j2":
+            sample = {"date": ctx["now"], "severity": next(iter(policy.severities)), "slack_mentions": []}
         elif name == "chat/handoff.txt.j2":
             if policy.oncall is None:
                 continue
