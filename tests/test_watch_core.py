@@ -225,3 +225,23 @@ def test_the_presets_commented_examples_are_valid_once_uncommented(tmp_path: Pat
     policy, _ = load(path)
     assert policy.probes and policy.upstreams
     assert policy.kinds["upstream"].notice_only
+
+
+def test_without_the_watch_extra_the_tick_says_so_and_does_the_rest(tmp_path: Path) -> None:
+    from bot.extras import MissingExtra
+    from tests.core_helpers import Sandbox
+
+    path = tmp_path / "policy.yml"
+    path.write_text(default_policy_path().read_text(encoding="utf-8")
+                    + "probes:\n  api: {url: 'https://api.example.com/healthz', severity: critical}\n", encoding="utf-8")
+    box = Sandbox(tmp_path / "box", path)
+    box.open_issue("Checkout is down")
+    runner = box.runner()
+
+    def missing(policy: object, now: object) -> object:
+        raise MissingExtra("watch", "probes and upstreams", "httpx")
+
+    runner.checks = missing  # as when httpx is not installed (bot.watch.http imports it under needs())
+    report = runner.tick()
+    assert any("pip install 'outage-bot[watch]'" in line for line in report.lines)
+    assert box.chat.messages()  # the incident was still declared and alerted
