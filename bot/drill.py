@@ -204,6 +204,10 @@ class DrillRunner(Runner):
         if ledger is not None:
             report.lines.append(f"#{ledger.incident.source}: a drill: the status issue is not written")
 
+    def _incident_timeline(self, source: int, report: Report) -> None:
+        """GitLab's Timeline tab is the incident's record for people: a drill adds nothing there."""
+        report.lines.append(f"#{source}: a drill: its timeline is not added to GitLab's")
+
     def _save_index(self, status_issue: Issue | None, index: Index, report: Report, *, confidential: bool = False) -> None:
         """Whatever path an event run takes to the status issue, this is where it is written:
         never in a drill (tests/test_drill.py checks it on a forge that cannot pin)."""

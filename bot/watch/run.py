@@ -17,6 +17,7 @@ from bot.events import Event, EventKind
 from bot.extras import MissingExtra
 from bot.policy import Policy, Probe, Upstream, upstream_severity
 from bot.records import Comment, Issue
+from bot.text import plain_title
 from bot.watch import issue as text
 from bot.watch.state import Check, Decision, WatchState, step
 
@@ -93,8 +94,11 @@ def _declare(runner: Runner, section: str, name: str, spec: Spec, state: WatchSt
     policy = runner.policy
     marker = text.marker(section, name, spec.url)
     wanted = labels(policy, section, spec)
-    title = text.title(section, name, check, spec.component if isinstance(spec, Probe) else None)
+    title = plain_title(text.title(section, name, check, spec.component if isinstance(spec, Probe) else None))
     what = f"{section[:-1]} {name}"
+    if not runner._hold_lock():  # two ticks at once: the second finds the first's issue under it
+        report.lines.append(f"{what}: another run held the run lock; the next tick declares it")
+        return None
     try:
         issue = _find(runner, marker)
         if issue is None or not issue.is_open:

@@ -8,6 +8,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 import yaml
 from fake_github import BOT, FakeGitHub
 from github_helpers import Workflow
@@ -171,3 +172,28 @@ def test_a_header_token_is_sent_and_never_printed_and_a_missing_one_is_named(tmp
         finally:
             github.__exit__(None, None, None)
             slack.__exit__(None, None, None)
+
+
+@pytest.mark.slow
+def test_two_ticks_at_once_declare_a_failing_probe_once(tmp_path: Path) -> None:
+    """Ticks share a concurrency group in the shipped wiring, but a manual run can overlap one:
+    the declaration is made under the run lock, and the second finds the first's issue."""
+    import os
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    rounds = 5
+    with Target() as target:
+        target.answer(500, "down", delay=0.05)
+        policy = policy_file(tmp_path, probes={"api": {"url": target.url, "severity": "major", "fail_after": 1}})
+        for n in range(rounds):
+            with FakeGitHub() as github:
+                env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(root), **github.env(GITHUB_EVENT_NAME="schedule")}
+                command = [sys.executable, "-c", "from bot.cli import main; main()", "tick", "--config", str(policy),
+                           "--now", (T0 + timedelta(minutes=n)).isoformat()]
+                runs = [subprocess.Popen(command, env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                        for _ in range(2)]
+                for process in runs:
+                    _, err = process.communicate(timeout=120)
+                    assert process.returncode == 0, err
+                assert len(monitored(github)) == 1, f"round {n}"
