@@ -197,3 +197,23 @@ def test_two_ticks_at_once_declare_a_failing_probe_once(tmp_path: Path) -> None:
                     _, err = process.communicate(timeout=120)
                     assert process.returncode == 0, err
                 assert len(monitored(github)) == 1, f"round {n}"
+
+
+@pytest.mark.parametrize("answer", [502, "drop"])
+def test_a_probe_issue_whose_create_answer_was_lost_is_found_not_opened_twice(tmp_path: Path, answer: object) -> None:
+    with Target() as target:
+        policy = policy_file(tmp_path, probes={"api": {"url": target.url, "severity": "major", "fail_after": 1}})
+        github, slack, run = world(tmp_path, policy)
+        run.strict = False  # the cut run may exit 2; the next tick must finish its work
+        try:
+            target.answer(500, "down")
+            github.fault("POST", r"/repos/[^/]+/[^/]+/issues$", performed=True, answer=answer)
+            run.tick(T0)
+            run.tick(T0 + TICK)
+            run.tick(T0 + 2 * TICK)
+            (issue,) = monitored(github)
+            assert ledger_of(github, issue.number).incident.active  # type: ignore[attr-defined]
+            assert len(slack.roots(CHANNELS["outage-alerts"])) == 1
+        finally:
+            github.__exit__(None, None, None)
+            slack.__exit__(None, None, None)
