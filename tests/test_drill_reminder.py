@@ -51,22 +51,6 @@ def test_no_drills_section_no_reminder() -> None:
     assert plan_drill_reminder(policy, utc(2027, 3, 1, 15, 0), frozenset()) == ()
 
 
-@pytest.mark.parametrize(("section", "message"), [
-    ("drills: {remind_on: ['13-01']}\n", "is not a month and day"),
-    ("drills: {remind_on: []}\n", "at least 1"),
-    ("drills: {remind_on: ['03-01'], notify: [pager]}\n", "unknown channel 'pager'"),
-    ("drills: {remind_on: ['03-01'], severity: P9}\n", "unknown severity 'P9'"),
-])
-def test_a_bad_drills_section_is_told_with_its_place(tmp_path: Path, section: str, message: str) -> None:
-    from bot.errors import UserError
-
-    path = tmp_path / "policy.yml"
-    path.write_text(default_policy_path().read_text(encoding="utf-8") + section, encoding="utf-8")
-    with pytest.raises(UserError) as caught:
-        load(path)
-    assert message in str(caught.value) and str(caught.value).startswith(f"{path}:")
-
-
 def test_ticks_post_the_reminder_once(tmp_path: Path) -> None:
     path = tmp_path / "policy.yml"
     path.write_text(default_policy_path().read_text(encoding="utf-8") + "drills: {remind_on: ['11-10']}\n", encoding="utf-8")

@@ -197,8 +197,13 @@ def test_a_notice_only_incident_tells_users_tags_nobody_and_owes_nothing(labels,
     ("probes:\n  api: {url: 'https://x.example', severity: critical, component: API}\n", "unknown component 'API'"),
     ("probes:\n  api: {url: 'https://x.example', severity: critical, fail_after: 0}\n", "greater than or equal to 1"),
     ("upstreams:\n  pypi: {url: 'https://status.python.org/api/v2/status.json', kind: vendor}\n", "notice_only: true"),
+    ("drills: {remind_on: ['13-01']}\n", "is not a month and day"),
+    ("drills: {remind_on: []}\n", "at least 1"),
+    ("drills: {remind_on: ['03-01'], notify: [pager]}\n", "unknown channel 'pager'"),
+    ("drills: {remind_on: ['03-01'], severity: P9}\n", "unknown severity 'P9'"),
+    ("ticks: {every: soon}\n", "ticks"),
 ])
-def test_bad_probe_and_upstream_entries_are_told_with_their_place(tmp_path: Path, section: str, message: str) -> None:
+def test_bad_probe_upstream_drills_and_ticks_entries_are_told_with_their_place(tmp_path: Path, section: str, message: str) -> None:
     from bot.errors import UserError
 
     path = tmp_path / "policy.yml"
@@ -206,7 +211,7 @@ def test_bad_probe_and_upstream_entries_are_told_with_their_place(tmp_path: Path
     with pytest.raises(UserError) as caught:
         load(path)
     assert message in str(caught.value)
-    assert str(caught.value).startswith(f"{path}:")
+    assert re.match(rf"{re.escape(str(path))}:\d+:\d+: ", str(caught.value)), str(caught.value)
 
 
 @pytest.mark.parametrize("preset", ["default", "meltano"])
