@@ -357,7 +357,12 @@ def tick(config: str | None, forge: str | None, db: str, dry_run: bool, now: str
     Example: outage-bot tick --now 2026-11-10T09:00-05:00
     """
     ctx = Context(config, forge, db, dry_run, _parse_time(now, "--now"))
-    report = ctx.runner().tick()
+    runner = ctx.runner()
+    if ctx.policy.probes or ctx.policy.upstreams:
+        from bot.watch.run import watch
+
+        runner.phases.append(watch)
+    report = runner.tick()
     heartbeat = os.environ.get("OUTAGE_BOT_HEARTBEAT_URL", "").strip()
     if heartbeat and not report.failures and not dry_run:  # only a tick that did its work says "alive"
         from bot.heartbeat import ping

@@ -60,7 +60,6 @@ from bot.status_index import (
     shown,
     split,
 )
-from bot.watch.state import Check
 
 # A tick lists the issues changed in this window: the status issue is written at least every
 # The shipped GitHub wiring's scheduled workflow (bot/wiring/github-tick-workflow.yml).
@@ -105,12 +104,6 @@ class Report:
             self.lines.append(f"#{number}:   {line}")
 
 
-def _http_checks(policy: Policy, now: datetime) -> tuple[dict[str, Check], dict[str, Check | None], list[str]]:
-    from bot.watch.http import check_all
-
-    return check_all(policy, now)
-
-
 class Runner:
     drill = False  # bot.drill.DrillRunner: the one runner that acts on a drill's issue
     def __init__(self, forge: Forge, notifiers: Mapping[str, Notifier], policy: Policy, renderer: Renderer, *,
@@ -132,7 +125,9 @@ class Runner:
         self.lock = RunLock(forge, run_id=self.run_id, now=now, sleep=sleep, log=log)
         self._lock_refused: ServiceError | None = None
         self._release_list: tuple[Release, ...] | None = None
-        self.checks = _http_checks  # probes and upstreams (bot.watch): replaced only by benchmarks
+        # Further parts of the tick, run after the incidents (the CLI adds bot.watch.run.watch
+        # when the policy has probes or upstreams): each takes and returns the status index.
+        self.phases: list[Callable[[Runner, Index, Report], Index]] = []
 
     @property
     def bot_login(self) -> str | None:
@@ -485,10 +480,8 @@ class Runner:
             ledger = self._run(event, number, report, loaded)
             index = self._index_update(index, number, issue, ledger, source_closed=True)
 
-        if policy.probes or policy.upstreams:
-            from bot.watch.run import watch
-
-            index = watch(self, index, report)
+        for phase in self.phases:
+            index = phase(self, index, report)
         index = self._chat_reactions(index, open_sources, report)
         index = self._secret_next_due(index, before, every_one_seen=complete or secret_search)
         index = self._postmortems(index, report)

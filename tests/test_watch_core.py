@@ -3,6 +3,7 @@ notice-only kind in the planner and the schedule, and the policy's checks of bot
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from datetime import datetime, timedelta, timezone
@@ -234,6 +235,7 @@ def test_the_presets_commented_examples_are_valid_once_uncommented(tmp_path: Pat
 
 def test_without_the_watch_extra_the_tick_says_so_and_does_the_rest(tmp_path: Path) -> None:
     from bot.extras import MissingExtra
+    from bot.watch.run import watch
     from tests.core_helpers import Sandbox
 
     path = tmp_path / "policy.yml"
@@ -246,7 +248,8 @@ def test_without_the_watch_extra_the_tick_says_so_and_does_the_rest(tmp_path: Pa
     def missing(policy: object, now: object) -> object:
         raise MissingExtra("watch", "probes and upstreams", "httpx")
 
-    runner.checks = missing  # as when httpx is not installed (bot.watch.http imports it under needs())
+    # as when httpx is not installed (bot.watch.http imports it under needs())
+    runner.phases.append(functools.partial(watch, checks=missing))
     report = runner.tick()
     assert any("pip install 'outage-bot[watch]'" in line for line in report.lines)
     assert box.chat.messages()  # the incident was still declared and alerted

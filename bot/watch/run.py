@@ -9,8 +9,10 @@ issue, the chat, is the runner's and the planner's, as for any incident.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.errors import ServiceError
 from bot.events import Event, EventKind
@@ -23,19 +25,57 @@ from bot.watch.state import Check, Decision, WatchState, step
 
 if TYPE_CHECKING:
     from bot.ledger import Ledger
-    from bot.runner import Report, Runner
+    from bot.ports import Forge
+    from bot.records import Comment as _Comment
     from bot.status_index import Index
+    from bot.watch.state import Check as _Check
+
+    Loaded = tuple[Ledger | None, _Comment | None, list[_Comment]]
+    Checks = Callable[[Policy, datetime], tuple[dict[str, _Check], dict[str, _Check | None], list[str]]]
+
+
+class Report(Protocol):
+    """What the run reports (bot.runner.Report): the lines said and the failures."""
+
+    lines: list[str]
+    failures: list[ServiceError]
+
+
+class Runner(Protocol):
+    """What this needs of the runner (bot.runner.Runner), which calls `watch` from its tick:
+    named here, not imported, so the runner and this module do not import each other."""
+
+    forge: Forge
+    policy: Policy
+    now: datetime
+    dry_run: bool
+
+    @property
+    def bot_login(self) -> str | None: ...
+
+    def _hold_lock(self) -> bool: ...
+
+    def load(self, source: int, *, fresh: bool = False) -> Loaded: ...
+
+    def _run(self, event: Event, source: int, report: Any, loaded: Loaded | None = None) -> Ledger | None: ...
+
+    def _index_update(self, index: Index, number: int, issue: Issue, ledger: Ledger | None) -> Index: ...
 
 ACTOR = "outage-bot"
 Spec = Probe | Upstream
 
 
-def watch(runner: Runner, index: Index, report: Report) -> Index:
-    """Check, step each state, act on what is due. The index keeps the states that are not
-    quiet (up, nothing counted): a target that stays up costs no write."""
+def watch(runner: Runner, index: Index, report: Report, *, checks: Checks | None = None) -> Index:
+    """The tick's phase (Runner.phases): check, step each state, act on what is due. The index
+    keeps the states that are not quiet (up, nothing counted): a target that stays up costs no
+    write. `checks`: bot.watch.http.check_all, over HTTP."""
     policy = runner.policy
     try:
-        probes, upstreams, problems = runner.checks(policy, runner.now)
+        if checks is None:
+            from bot.watch.http import check_all
+
+            checks = check_all
+        probes, upstreams, problems = checks(policy, runner.now)
     except MissingExtra as exc:
         # The rest of the tick (reminders, escalations) must not stop for it: said, not raised.
         report.lines.append(f"probes and upstreams not checked: {exc} (the CI job's `extras`)")
