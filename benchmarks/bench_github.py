@@ -10,7 +10,9 @@ repository), so each count is printed next to the least the job could make. Wall
 in-process (no Python start-up, no network latency: the fake is on 127.0.0.1).
     python benchmarks/bench_github.py --scale   # also (c): 2,000 active incidents (minutes)
 
-Targets (issue "Exactly once"): (a) at most 6 requests, the first incident included; (b) with
+Targets (issue "Exactly once"): (a) at most 6 requests, the first incident included (7 since
+issue 16: a run that acts on an incident reads the status issue to know whether ticks are
+overdue); (b) with
 nothing due, 1; with N due, at most 3 a due incident + 1; (c) the same at 2,000 active incidents.
 "Least" for a busy tick counts what a correct tick cannot do without: the listing, the look for
 👀 before anyone is paged, 3 a due incident, the status issue (the tick's record), and the run
