@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.errors import OutageBotError, ServiceError, UserError
 from bot.ledger import keys_in, outage_source
+from bot.own_issue import find_own, open_own
 from bot.policy import DRILL_LABEL
 from bot.render import Renderer
 from bot.runner import Report, Runner
@@ -408,9 +409,7 @@ class Drill:
     def find(self) -> Issue | None:
         """The newest drill issue of this severity the bot opened (a marker in anyone else's
         issue is not believed)."""
-        found = self.forge.find_issue_with_marker(drill_marker(self.severity), DRILL_LABEL)
-        bot = getattr(self.forge, "bot_login", None)
-        return found if found is not None and (not bot or found.author.lower() == bot.lower()) else None
+        return find_own(self.forge, drill_marker(self.severity), DRILL_LABEL)
 
     def _open(self) -> Issue:
         labels = [self.policy.severities[self.severity].labels[0], DRILL_LABEL]
@@ -418,20 +417,10 @@ class Drill:
         if found is not None and found.is_open:
             self.echo(f"#{found.number}: a drill cut half way: going on with it ({found.url})")
             return found
-        try:
-            issue = self.forge.create_issue(title=drill_title(self.severity), body=drill_body(self.policy, self.severity, self.participants),
-                                            labels=labels)
-        except ServiceError as exc:
-            if not exc.uncertain:
-                raise
-            # The answer was lost: the issue may be there. Never a second POST blindly.
-            again = self.find()
-            if again is None or not again.is_open:
-                raise
-            issue = again
+        issue = open_own(self.forge, marker=drill_marker(self.severity), label=DRILL_LABEL, title=drill_title(self.severity),
+                         body=drill_body(self.policy, self.severity, self.participants), labels=labels)
         self.echo(f"opened #{issue.number}: {issue.url}")
-        # The forge's answer may lack labels it added on the way.
-        return replace(issue, labels=tuple(dict.fromkeys(issue.labels + tuple(labels))))
+        return issue
 
     def _labeled(self, issue: Issue) -> Event:
         from bot.events import Event, EventKind

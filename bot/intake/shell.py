@@ -10,7 +10,6 @@ answer was lost is looked up again rather than repeated.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -18,6 +17,7 @@ from bot.errors import NotMine, ServiceError, UserError
 from bot.events import Event, EventKind
 from bot.intake.issue import group_marker, issue_body, issue_title, resolution_note
 from bot.intake.payloads import Alert, classify
+from bot.own_issue import find_own, open_own
 from bot.records import Comment, Issue
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def run_alert(alert: Alert, *, forge: Forge, policy: Policy, runner: Runner, now
     if routed is None:
         raise NotMine(f"{alert.source} {alert.what} ignored: no `intake.{alert.source.lower()}` route of the policy matches it"
                       f" ({alert.title[:80]!r})")
-    found = _find(forge, policy, runner, alert)
+    found = _find(forge, policy, alert)
     ledger = runner.load(found.number)[0] if found is not None else None
     if alert.firing:
         if found is not None and ledger is None and found.is_open:
@@ -77,15 +77,10 @@ def _said(alert: Alert) -> str:
     return f"alert: {alert.source} {alert.what} {alert.status}: {alert.title[:120]!r}"
 
 
-def _find(forge: Forge, policy: Policy, runner: Runner, alert: Alert) -> Issue | None:
-    """The newest issue the bot opened for this alert group. A marker in anyone else's issue
-    is not believed."""
+def _find(forge: Forge, policy: Policy, alert: Alert) -> Issue | None:
+    """The newest issue the bot opened for this alert group."""
     assert policy.intake is not None
-    issue = forge.find_issue_with_marker(group_marker(alert), policy.intake.label)
-    if issue is None:
-        return None
-    bot = runner.bot_login
-    return issue if bot is None or issue.author.lower() == bot.lower() else None
+    return find_own(forge, group_marker(alert), policy.intake.label)
 
 
 def _new_occurrence(alert: Alert, found: Issue, ledger: Ledger | None) -> bool:
@@ -139,20 +134,7 @@ def _open_and_declare(alert: Alert, *, forge: Forge, policy: Policy, runner: Run
         line = (f"would open {'a confidential' if confidential else 'an'} issue {shown} with labels "
                 f"{labels + [policy.intake.label]} and declare a {alert.severity} incident on it")
         return Report(lines=[line])
-    body = issue_body(alert)
-    all_labels = labels + [policy.intake.label]
-    try:
-        issue = forge.create_issue(title=title, body=body, labels=all_labels, confidential=confidential)
-    except ServiceError as exc:
-        if not exc.uncertain:
-            raise
-        # The request went out and its answer was lost: the issue may be there. Never a
-        # second POST blindly: look it up by the marker first.
-        again = _find(forge, policy, runner, alert)
-        if again is None:
-            raise
-        issue = again
+    issue = open_own(forge, marker=group_marker(alert), label=policy.intake.label, title=title, body=issue_body(alert),
+                     labels=labels + [policy.intake.label], confidential=confidential)
     echo(f"opened #{issue.number}: {issue.url}")
-    # The forge's answer may lack labels it added on the way (GitLab creates missing ones).
-    issue = replace(issue, labels=tuple(dict.fromkeys(issue.labels + tuple(all_labels))))
     return runner.handle(_labeled(issue, policy, alert, now))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from bot.errors import ServiceError
 from bot.events import Event, EventKind
 from bot.extras import MissingExtra
+from bot.own_issue import find_own, open_own
 from bot.policy import Policy, Probe, Upstream, upstream_severity
 from bot.records import Comment, Issue
 from bot.text import plain_title
@@ -26,12 +27,10 @@ from bot.watch.state import Check, Decision, WatchState, step
 if TYPE_CHECKING:
     from bot.ledger import Ledger
     from bot.ports import Forge
-    from bot.records import Comment as _Comment
     from bot.status_index import Index
-    from bot.watch.state import Check as _Check
 
-    Loaded = tuple[Ledger | None, _Comment | None, list[_Comment]]
-    Checks = Callable[[Policy, datetime], tuple[dict[str, _Check], dict[str, _Check | None], list[str]]]
+    Loaded = tuple[Ledger | None, Comment | None, list[Comment]]
+    Checks = Callable[[Policy, datetime], tuple[dict[str, Check], dict[str, Check | None], list[str]]]
 
 
 class Report(Protocol):
@@ -50,9 +49,6 @@ class Runner(Protocol):
     now: datetime
     dry_run: bool
 
-    @property
-    def bot_login(self) -> str | None: ...
-
     def _hold_lock(self) -> bool: ...
 
     def load(self, source: int, *, fresh: bool = False) -> Loaded: ...
@@ -60,6 +56,7 @@ class Runner(Protocol):
     def _run(self, event: Event, source: int, report: Any, loaded: Loaded | None = None) -> Ledger | None: ...
 
     def _index_update(self, index: Index, number: int, issue: Issue, ledger: Ledger | None) -> Index: ...
+
 
 ACTOR = "outage-bot"
 Spec = Probe | Upstream
@@ -88,8 +85,7 @@ def watch(runner: Runner, index: Index, report: Report, *, checks: Checks | None
     ]
     for section, name, spec, check in checked:
         key = f"{section}:{name}"
-        # Upstream pages debounce themselves: one reading is enough either way.
-        fail_after, recover_after = (spec.fail_after, spec.recover_after) if isinstance(spec, Probe) else (1, 1)
+        fail_after, recover_after = thresholds(spec)
         state, decision = step(states.get(key, WatchState()), check, fail_after=fail_after, recover_after=recover_after)
         if decision is Decision.DECLARE:
             declared = _declare(runner, section, name, spec, state, check, report)
@@ -109,6 +105,12 @@ def watch(runner: Runner, index: Index, report: Report, *, checks: Checks | None
     return replace(index, watch={k: s for k, s in states.items() if k in keep and not s.quiet})
 
 
+def thresholds(spec: Spec) -> tuple[int, int]:
+    """(fail_after, recover_after). Upstream pages debounce themselves: one reading is enough
+    either way."""
+    return (spec.fail_after, spec.recover_after) if isinstance(spec, Probe) else (1, 1)
+
+
 def labels(policy: Policy, section: str, spec: Spec) -> list[str]:
     """The labels of the issue the bot opens: the severity's (it declares), the kind's, the
     component's, and the monitor label that finds it again."""
@@ -122,13 +124,6 @@ def labels(policy: Policy, section: str, spec: Spec) -> list[str]:
     return list(dict.fromkeys(out + [policy.labels.monitor]))
 
 
-def _find(runner: Runner, marker: str) -> Issue | None:
-    """The newest issue the bot opened with this marker; one in anyone else's is not believed."""
-    found = runner.forge.find_issue_with_marker(marker, runner.policy.labels.monitor)
-    bot = runner.bot_login
-    return found if found is not None and (bot is None or found.author.lower() == bot.lower()) else None
-
-
 def _declare(runner: Runner, section: str, name: str, spec: Spec, state: WatchState, check: Check,
              report: Report) -> tuple[Issue, Ledger | None] | None:
     policy = runner.policy
@@ -140,36 +135,23 @@ def _declare(runner: Runner, section: str, name: str, spec: Spec, state: WatchSt
         report.lines.append(f"{what}: another run held the run lock; the next tick declares it")
         return None
     try:
-        issue = _find(runner, marker)
+        issue = find_own(runner.forge, marker, policy.labels.monitor)
         if issue is None or not issue.is_open:
             if runner.dry_run:
                 report.lines.append(f"{what}: would open an issue {title!r} with labels {wanted} and declare on it")
                 return None
-            body = text.body(section, name, spec.url, state, [check], fail_after=getattr(spec, "fail_after", 1),
-                             recover_after=getattr(spec, "recover_after", 1))
-            issue = _create(runner, marker, title, body, wanted)
+            fail_after, recover_after = thresholds(spec)
+            body = text.body(section, name, spec.url, state, [check], fail_after=fail_after, recover_after=recover_after)
+            issue = open_own(runner.forge, marker=marker, label=policy.labels.monitor, title=title, body=body, labels=wanted)
             report.lines.append(f"{what}: {check.summary}: opened #{issue.number}")
+        else:
+            issue = replace(issue, labels=tuple(dict.fromkeys(issue.labels + tuple(wanted))))
     except ServiceError as exc:
         report.failures.append(exc)  # the next failed check asks again
         return None
-    # The forge's answer may lack labels it added on the way (GitLab creates missing ones).
-    issue = replace(issue, labels=tuple(dict.fromkeys(issue.labels + tuple(wanted))))
     event = Event(kind=EventKind.LABELED, issue=issue, actor=ACTOR, at=runner.now, labels_added=tuple(wanted[:2]),
                   delivery=what)
     return issue, runner._run(event, issue.number, report)
-
-
-def _create(runner: Runner, marker: str, title: str, body: str, wanted: list[str]) -> Issue:
-    try:
-        return runner.forge.create_issue(title=title, body=body, labels=wanted)
-    except ServiceError as exc:
-        if not exc.uncertain:
-            raise
-        # The request went out and its answer was lost: never a second POST blindly.
-        again = _find(runner, marker)
-        if again is None or not again.is_open:
-            raise
-        return again
 
 
 def _resolve(runner: Runner, section: str, state: WatchState, check: Check, report: Report
