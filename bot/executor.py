@@ -305,6 +305,26 @@ class Executor:
         outcome.performed.append(f"on-call group {action.group} now holds {', '.join(action.users)}")
         return True
 
+    def enable_schedule(self, workflow: str, outcome: Outcome) -> str:
+        """The tick's workflow re-enabled where the forge disabled it (GitHub, with `actions:
+        write`). Enabling is idempotent: a lost answer is simply asked again by the next run.
+        Returns what the forge says of it ("re-enabled", "active", "disabled_inactivity", ...),
+        "" where it has no such thing or could not say."""
+        enable = getattr(self.forge, "enable_schedule", None)
+        if enable is None:
+            return ""
+        if self.dry_run:
+            outcome.performed.append(f"would re-enable {workflow} if the forge disabled it")
+            return ""
+        try:
+            state = str(enable(workflow))
+        except ServiceError as exc:  # the notice goes anyway, with the click path
+            self.log(f"the tick's workflow {workflow}: {exc.detail}")
+            return ""
+        if state == "re-enabled":
+            outcome.performed.append(f"{self.forge.name} had disabled {workflow}: re-enabled")
+        return state
+
     def save_status(self, action: a.SaveStatusIndex, body: str, title: str, label: str, outcome: Outcome) -> None:
         """Write a status index. Opening the status issue is looked up (by its marker, in the
         bot's own issues) before it is retried; replacing a body is idempotent."""

@@ -62,10 +62,11 @@ from bot.status_index import (
 )
 
 # A tick lists the issues changed in this window: the status issue is written at least every
-# The shipped GitHub wiring's scheduled workflow (bot/wiring/github-tick-workflow.yml).
-TICK_WORKFLOW = "outage-bot-tick.yml"
 # HEARTBEAT, so it is in it while ticks run; the margin covers a late tick and search lag.
 LOOKBACK = HEARTBEAT + timedelta(minutes=10)
+
+# The shipped GitHub wiring's scheduled workflow (bot/wiring/github-tick-workflow.yml).
+TICK_WORKFLOW = "outage-bot-tick.yml"
 
 # How often the tick gives the labels GitHub made on the fly (grey) their colours.
 PAINT_EVERY = timedelta(days=1)
@@ -106,6 +107,7 @@ class Report:
 
 class Runner:
     drill = False  # bot.drill.DrillRunner: the one runner that acts on a drill's issue
+
     def __init__(self, forge: Forge, notifiers: Mapping[str, Notifier], policy: Policy, renderer: Renderer, *,
                  now: datetime, dry_run: bool = False, log: Log = lambda _: None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
@@ -334,20 +336,12 @@ class Runner:
             return index  # told already
         if not self._hold_lock():
             return index  # another run holds it: the next run says it
-        schedule = ""
-        enable = getattr(self.forge, "enable_schedule", None)
-        if enable is not None and not self.dry_run:
-            try:
-                schedule = enable(TICK_WORKFLOW)
-            except ServiceError as exc:
-                self.log(f"the tick's workflow: {exc.detail}")
-        notices = plan_gap_notice(self.policy, last, self.now, self.forge.name, index.done, ongoing=True, schedule=schedule)
         outcome = Outcome()
+        schedule = self.executor().enable_schedule(TICK_WORKFLOW, outcome)  # the notice says what it found
+        notices = plan_gap_notice(self.policy, last, self.now, self.forge.name, index.done, ongoing=True, schedule=schedule)
         done = self.executor().post_notices(notices, outcome)
         report.failures.extend(outcome.failures)
         report.lines.extend(f"ticks overdue: {line}" for line in outcome.performed)
-        if schedule == "re-enabled":
-            report.lines.append(f"ticks overdue: GitHub had disabled {TICK_WORKFLOW}: re-enabled")
         return replace(index, done=index.done | frozenset(done), gap=(last, self.now))
 
     def _status_news(self, before: Ledger | None, after: Ledger) -> bool:
