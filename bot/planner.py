@@ -650,6 +650,12 @@ def handoff_channels(policy: Policy) -> list[str]:
     return ["alerts"] if "alerts" in policy.channels else []
 
 
+def notice_channels(policy: Policy) -> list[str]:
+    """Where the team hears the bot's own news (a gap in the schedule, the drill reminder): the
+    handoff channels, else `alerts`. A policy without on-call still has a team to tell."""
+    return handoff_channels(policy) or (["alerts"] if "alerts" in policy.channels else [])
+
+
 def plan_handoffs(policy: Policy, since: datetime, now: datetime, done: frozenset[str]) -> tuple[a.PostNotice, ...]:
     """At each shift start between `since` and `now`: who is primary and secondary now, and a
     heads-up to the next primary (secondary this week). One key per shift and channel, so a
@@ -689,7 +695,7 @@ def plan_drill_reminder(policy: Policy, now: datetime, done: frozenset[str]) -> 
     drills = policy.drills
     if drills is None:
         return ()
-    channels = list(drills.notify) or handoff_channels(policy) or (["alerts"] if "alerts" in policy.channels else [])
+    channels = list(drills.notify) or notice_channels(policy)
     local = now.astimezone(policy.tz)
     notices: list[a.PostNotice] = []
     for year in (local.year - 1, local.year):
@@ -713,13 +719,13 @@ def plan_drill_reminder(policy: Policy, now: datetime, done: frozenset[str]) -> 
 def plan_gap_notice(policy: Policy, since: datetime, now: datetime, forge: str, done: frozenset[str], *,
                     ongoing: bool = False, schedule: str = "") -> tuple[a.PostNotice, ...]:
     """The scheduled run did not run from `since` to `now` (the caller decides it was too long):
-    the team is told once per gap, with the likely cause and the fix, in the handoff channels.
+    the team is told once per gap, with the likely cause and the fix (`notice_channels`).
     `ongoing`: an event run noticed it, no tick has run since; `schedule`: what the forge said
     of the tick's workflow (GitHub: "re-enabled", "disabled_inactivity", ...). The key is the
     gap's start: the tick that ends the gap does not say it again."""
     ctx: dict[str, Any] = {"since": since, "now": now, "forge": forge, "slack_mentions": [], "ongoing": ongoing,
                            "schedule": schedule}
-    keyed = {channel: f"gap:{since:%Y%m%dT%H%M}:{channel}" for channel in handoff_channels(policy)}
+    keyed = {channel: f"gap:{since:%Y%m%dT%H%M}:{channel}" for channel in notice_channels(policy)}
     return tuple(a.PostNotice(key=key, channel=channel, template="chat/schedule_gap.txt.j2", context=ctx)
                  for channel, key in keyed.items() if key not in done)
 

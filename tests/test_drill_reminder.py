@@ -68,3 +68,14 @@ def test_the_index_keeps_the_newest_keys_whatever_their_names() -> None:
     keys = frozenset(handoffs | {"drill-reminder:20270301T1500:alerts", "gap:20261201T1000:alerts"})
     kept = newest_keys(keys, 200)
     assert "drill-reminder:20270301T1500:alerts" in kept and "gap:20261201T1000:alerts" in kept and len(kept) == 200
+
+
+def test_without_on_call_the_bots_own_news_goes_to_alerts() -> None:
+    """The gap notice and the drill reminder go to the handoff channels; a policy without an
+    on-call rotation has none, and the team must still hear that the schedule stopped."""
+    from bot.planner import plan_gap_notice
+
+    policy = policy_with(remind_on=["03-01"]).model_copy(update={"oncall": None})
+    gap = plan_gap_notice(policy, utc(2027, 3, 1, 10, 0), utc(2027, 3, 1, 15, 0), "github", frozenset(), ongoing=True)
+    assert [n.channel for n in gap] == ["alerts"]
+    assert [n.channel for n in plan_drill_reminder(policy, utc(2027, 3, 1, 15, 0), frozenset())] == ["alerts"]
